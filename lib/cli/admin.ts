@@ -1,0 +1,140 @@
+/**
+ * `npm run admin -- user add|list|passwd|remove`: manages users in the local table (through the
+ * running `npm start` of this folder, or a DynamoDB Local it starts for the moment) or, with
+ * `TABLE_NAME` set and no `DYNAMODB_ENDPOINT`, in a deployed table.
+ */
+import { generatePassword, hashPassword } from "../auth/password.js";
+import { ensureTable } from "../store/bootstrap.js";
+import { createDynamoClient } from "../store/client.js";
+import { AlreadyExists, NotFound } from "../store/errors.js";
+import { createUser, listUsers, removeUser, setPassword, USER_NAME, type Store } from "../store/users.js";
+import { startDynamoLocal } from "../local/dynamodb-local.js";
+import { dataDirFromEnv, LOCAL_TABLE, readInstance } from "../local/instance.js";
+import { mkdirSync } from "node:fs";
+
+export interface AdminIO {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const USAGE = `usage: npm run admin -- user add NAME [--password P] [--email E]
+       npm run admin -- user list
+       npm run admin -- user passwd NAME [--password P]
+       npm run admin -- user remove NAME`;
+
+interface Target {
+  store: Store;
+  describe: string;
+  close(): Promise<void>;
+}
+
+async function openTarget(env: NodeJS.ProcessEnv): Promise<Target> {
+  if (env.TABLE_NAME && !env.DYNAMODB_ENDPOINT) {
+    const client = createDynamoClient({
+      tableName: env.TABLE_NAME,
+      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+    });
+    return {
+      store: { client, tableName: env.TABLE_NAME },
+      describe: `table ${env.TABLE_NAME}`,
+      close: async () => client.destroy(),
+    };
+  }
+  if (env.DYNAMODB_ENDPOINT) {
+    const tableName = env.TABLE_NAME ?? LOCAL_TABLE;
+    const client = createDynamoClient({ tableName, endpoint: env.DYNAMODB_ENDPOINT });
+    return {
+      store: { client, tableName },
+      describe: `${env.DYNAMODB_ENDPOINT}`,
+      close: async () => client.destroy(),
+    };
+  }
+  const dataDir = dataDirFromEnv(env);
+  const running = readInstance(dataDir);
+  if (running) {
+    const client = createDynamoClient({ tableName: running.tableName, endpoint: running.dynamoEndpoint });
+    return {
+      store: { client, tableName: running.tableName },
+      describe: `the running local server (${dataDir})`,
+      close: async () => client.destroy(),
+    };
+  }
+  // No server running on this data dir: open its database ourselves for the moment.
+  mkdirSync(dataDir, { recursive: true });
+  const dynamo = await startDynamoLocal({ dataDir });
+  const client = createDynamoClient({ tableName: LOCAL_TABLE, endpoint: dynamo.endpoint });
+  await ensureTable(client, LOCAL_TABLE);
+  return {
+    store: { client, tableName: LOCAL_TABLE },
+    describe: `local data in ${dataDir}`,
+    close: async () => {
+      client.destroy();
+      await dynamo.stop();
+    },
+  };
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+export async function runAdmin(
+  args: string[],
+  io: AdminIO,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const [noun, verb, name] = args;
+  if (noun !== "user" || !["add", "list", "passwd", "remove"].includes(verb ?? "")) {
+    io.err(USAGE);
+    return 2;
+  }
+  if (verb !== "list" && (!name || !USER_NAME.test(name))) {
+    io.err(name ? `invalid user name '${name}': use letters, digits and . _ @ - (at most 64)` : USAGE);
+    return 2;
+  }
+  const target = await openTarget(env);
+  try {
+    switch (verb) {
+      case "list": {
+        for (const user of await listUsers(target.store)) io.out(user);
+        return 0;
+      }
+      case "add":
+      case "passwd": {
+        const given = option(args, "--password");
+        const password = given ?? generatePassword();
+        const hash = await hashPassword(password);
+        if (verb === "add") {
+          const email = option(args, "--email");
+          await createUser(target.store, {
+            name,
+            passwordHash: hash,
+            email,
+            created: new Date().toISOString(),
+          });
+          io.out(`added user ${name} to ${target.describe}`);
+        } else {
+          await setPassword(target.store, name, hash);
+          io.out(`changed the password of ${name} in ${target.describe}`);
+        }
+        if (!given) io.out(`password (shown once): ${password}`);
+        return 0;
+      }
+      case "remove": {
+        await removeUser(target.store, name);
+        io.out(`removed user ${name} from ${target.describe}`);
+        return 0;
+      }
+    }
+    return 2;
+  } catch (err) {
+    if (err instanceof AlreadyExists || err instanceof NotFound) {
+      io.err(err.message);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await target.close();
+  }
+}

@@ -1,0 +1,31 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+import { tableDefinition } from "./table.js";
+
+/** Create the table if it is absent; safe to call any number of times, also concurrently. */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<"created" | "exists"> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return "exists";
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException)) throw err;
+  }
+  try {
+    await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  } catch (err) {
+    if (err instanceof ResourceInUseException) return "exists";
+    throw err;
+  }
+  // DynamoDB Local creates synchronously; AWS takes a moment.
+  for (let i = 0; i < 120; i++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === "ACTIVE") break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return "created";
+}

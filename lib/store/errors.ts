@@ -1,0 +1,42 @@
+/**
+ * Domain errors thrown by the store. They speak of data, never of HTTP: `lib/errors.ts` maps them
+ * to DAV answers in one place.
+ */
+export class StoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Something already exists where the write required nothing. */
+export class AlreadyExists extends StoreError {}
+
+/** The resource to change or delete does not exist. */
+export class NotFound extends StoreError {}
+
+/** The stored ETag differs from the one the client expected (If-Match / If-None-Match). */
+export class EtagMismatch extends StoreError {
+  constructor(readonly currentEtag: string | undefined) {
+    super("the resource's ETag does not match the expected one");
+  }
+}
+
+/** The collection a write targets does not exist (or was deleted meanwhile). */
+export class ParentMissing extends StoreError {}
+
+/** Another resource in the same collection already uses this UID. */
+export class UidConflict extends StoreError {
+  constructor(
+    readonly uid: string,
+    readonly existingName: string,
+  ) {
+    super(`UID ${uid} is already used by ${existingName}`);
+  }
+}
+
+/** Concurrent writers kept colliding and retries ran out. */
+export class ConcurrentModification extends StoreError {}
+
+/** The sync token does not name a known point of this collection's change log. */
+export class InvalidSyncToken extends StoreError {}

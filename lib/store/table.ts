@@ -1,0 +1,55 @@
+/**
+ * The one table definition, shared by the local runtime (`npm start`, tests) and the CDK stack.
+ *
+ * Single-table design; every item has a string partition key `pk` and sort key `sk`:
+ *
+ * | item                    | pk                         | sk                    |
+ * |-------------------------|----------------------------|-----------------------|
+ * | user                    | `USERS`                    | `U#<name>`            |
+ * | auth failure counter    | `USERS`                    | `F#<name>` (TTL)      |
+ * | collection              | `HOME#<kind>#<user>`       | `C#<name>`            |
+ * | calendar / vCard object | `COL#<collection id>`      | `O#<resource name>`   |
+ * | UID reservation         | `COL#<collection id>`      | `U#<uid>`             |
+ * | change-log entry        | `COL#<collection id>`      | `S#<seq, 12 digits>`  |
+ * | pending purge           | `PURGE`                    | `<collection id>`     |
+ *
+ * Collections get a random id, so a collection deleted and re-created at the same URL shares no
+ * items, sync tokens or reservations with its predecessor. Roadmap items fit without migration:
+ * locks as `LOCK#<path>` items with a TTL, tasks as `COL#<id>` / `T#RUNNING` (condition: absent).
+ *
+ * GSI `gsi1` (`gsi1pk`, `gsi1sk`) indexes objects by the UTC start of their recurrence span
+ * (`gsi1pk = COL#<id>`, `gsi1sk = <start ISO>`), projecting only what a time-range pre-filter needs.
+ */
+import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+
+export const TTL_ATTRIBUTE = "expiresAt";
+export const GSI1 = "gsi1";
+/** Attributes projected into `gsi1` besides the keys: enough to decide a time-range candidate. */
+export const GSI1_PROJECTION = ["spanEnd", "etag", "comp"];
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [
+      { AttributeName: "pk", AttributeType: "S" },
+      { AttributeName: "sk", AttributeType: "S" },
+      { AttributeName: "gsi1pk", AttributeType: "S" },
+      { AttributeName: "gsi1sk", AttributeType: "S" },
+    ],
+    KeySchema: [
+      { AttributeName: "pk", KeyType: "HASH" },
+      { AttributeName: "sk", KeyType: "RANGE" },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: GSI1,
+        KeySchema: [
+          { AttributeName: "gsi1pk", KeyType: "HASH" },
+          { AttributeName: "gsi1sk", KeyType: "RANGE" },
+        ],
+        Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: GSI1_PROJECTION },
+      },
+    ],
+  };
+}

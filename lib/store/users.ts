@@ -1,0 +1,116 @@
+/** Users: one item each in the `USERS` partition, so the admin CLI can list them with one Query. */
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+import { AlreadyExists, NotFound } from "./errors.js";
+
+export interface Store {
+  client: DynamoDBClient;
+  tableName: string;
+}
+
+export interface UserRecord {
+  name: string;
+  passwordHash: string;
+  email?: string;
+  created: string;
+}
+
+const USERS = "USERS";
+const userKey = (name: string) => ({ pk: { S: USERS }, sk: { S: `U#${name}` } });
+
+/** User names become URL segments; keep them to a safe, unambiguous set. */
+export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+export async function createUser(store: Store, user: UserRecord): Promise<void> {
+  try {
+    await store.client.send(
+      new PutItemCommand({
+        TableName: store.tableName,
+        Item: {
+          ...userKey(user.name),
+          name: { S: user.name },
+          passwordHash: { S: user.passwordHash },
+          created: { S: user.created },
+          ...(user.email ? { email: { S: user.email } } : {}),
+        },
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) throw new AlreadyExists(`user ${user.name} exists`);
+    throw err;
+  }
+}
+
+export async function getUser(store: Store, name: string): Promise<UserRecord | undefined> {
+  const { Item } = await store.client.send(
+    new GetItemCommand({ TableName: store.tableName, Key: userKey(name), ConsistentRead: true }),
+  );
+  if (!Item) return undefined;
+  return {
+    name: Item.name.S!,
+    passwordHash: Item.passwordHash.S!,
+    created: Item.created.S!,
+    email: Item.email?.S,
+  };
+}
+
+export async function setPassword(store: Store, name: string, passwordHash: string): Promise<void> {
+  try {
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: userKey(name),
+        UpdateExpression: "SET passwordHash = :h",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":h": { S: passwordHash } },
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) throw new NotFound(`no user ${name}`);
+    throw err;
+  }
+}
+
+export async function removeUser(store: Store, name: string): Promise<void> {
+  try {
+    await store.client.send(
+      new DeleteItemCommand({
+        TableName: store.tableName,
+        Key: userKey(name),
+        ConditionExpression: "attribute_exists(pk)",
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) throw new NotFound(`no user ${name}`);
+    throw err;
+  }
+}
+
+export async function listUsers(store: Store): Promise<string[]> {
+  const names: string[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await store.client.send(
+      new QueryCommand({
+        TableName: store.tableName,
+        KeyConditionExpression: "pk = :p AND begins_with(sk, :u)",
+        ExpressionAttributeValues: { ":p": { S: USERS }, ":u": { S: "U#" } },
+        ProjectionExpression: "#n",
+        ExpressionAttributeNames: { "#n": "name" },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) names.push(item.name.S!);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return names;
+}
