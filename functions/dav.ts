@@ -1,6 +1,7 @@
 /**
  * The single Lambda entry point for every DAV method. It only translates: event → DavRequest →
- * core → event result in the shape the front door sent.
+ * core → event result in the shape the front door sent, and logs one JSON line per request
+ * (never headers or bodies, so no credentials reach the logs).
  */
 import {
   eventShape,
@@ -25,8 +26,20 @@ function getContext(): DavContext {
 }
 
 export async function handler(event: FrontDoorEvent) {
+  const started = Date.now();
   const shape = eventShape(event);
   const request = requestFromEvent(event);
   const response = await handle(getContext(), request);
+  if (process.env.DAV_ACCESS_LOG !== "0") {
+    console.log(
+      JSON.stringify({
+        method: request.method,
+        path: request.rawPath,
+        status: response.status,
+        durationMs: Date.now() - started,
+        user: request.principal ?? null,
+      }),
+    );
+  }
   return resultForEvent(shape, response);
 }

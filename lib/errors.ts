@@ -1,0 +1,171 @@
+/**
+ * The DAV error hierarchy. Each error carries its HTTP status and, where the RFCs define one, the
+ * precondition element for the `DAV:error` body. `errorResponse` is the single place where any
+ * thrown error — DAV, store or unexpected — becomes a response.
+ */
+import type { DavResponse } from "./http/message.js";
+import { renderError } from "./xml/build.js";
+import { dav } from "./xml/names.js";
+import {
+  AlreadyExists,
+  ConcurrentModification,
+  EtagMismatch,
+  InvalidSyncToken,
+  NotFound as StoreNotFound,
+  ParentMissing,
+  StoreError,
+  UidConflict,
+} from "./store/errors.js";
+
+/** A precondition element for the body: its Clark name and optional `DAV:href` children. */
+export interface Precondition {
+  name: string;
+  hrefs?: string[];
+  /** Extra child elements by Clark name with text content (e.g. a running task's id). */
+  detail?: Record<string, string>;
+}
+
+export class DavError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly precondition?: Precondition,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequest extends DavError {
+  constructor(message: string, precondition?: Precondition) {
+    super(400, message, precondition);
+  }
+}
+export class Unauthorized extends DavError {
+  constructor(realm: string, message = "Authentication required.") {
+    super(401, message, undefined, { "www-authenticate": `Basic realm="${realm}", charset="UTF-8"` });
+  }
+}
+export class Forbidden extends DavError {
+  constructor(message: string, precondition?: Precondition) {
+    super(403, message, precondition);
+  }
+}
+export class NotFound extends DavError {
+  constructor(message = "Not found.") {
+    super(404, message);
+  }
+}
+export class MethodNotAllowed extends DavError {
+  constructor(message: string, allow: string, precondition?: Precondition) {
+    super(405, message, precondition, { allow });
+  }
+}
+export class Conflict extends DavError {
+  constructor(message: string, precondition?: Precondition) {
+    super(409, message, precondition);
+  }
+}
+export class PreconditionFailed extends DavError {
+  constructor(message: string, precondition?: Precondition, etag?: string) {
+    super(412, message, precondition, etag ? { etag } : {});
+  }
+}
+export class PayloadTooLarge extends DavError {
+  constructor(message: string, precondition?: Precondition) {
+    super(413, message, precondition);
+  }
+}
+export class UnsupportedMediaType extends DavError {
+  constructor(message: string, precondition?: Precondition) {
+    super(415, message, precondition);
+  }
+}
+export class InsufficientStorage extends DavError {
+  constructor(message: string, precondition?: Precondition) {
+    super(507, message, precondition);
+  }
+}
+export class NotImplemented extends DavError {
+  constructor(message: string) {
+    super(501, message);
+  }
+}
+export class ServiceUnavailable extends DavError {
+  constructor(message: string) {
+    super(503, message, undefined, { "retry-after": "1" });
+  }
+}
+
+/** Context a store error needs to become an HTTP answer (hrefs are built from the request). */
+export interface ErrorContext {
+  /** Turns a resource name in the target collection into an href. */
+  hrefFor?: (name: string) => string;
+}
+
+/** Maps domain errors from the store to DAV errors. Unknown errors are returned unchanged. */
+export function fromStoreError(err: unknown, ctx: ErrorContext = {}): unknown {
+  if (!(err instanceof StoreError)) return err;
+  if (err instanceof EtagMismatch) {
+    return new PreconditionFailed(
+      "The resource was changed by someone else (ETag mismatch).",
+      undefined,
+      err.currentEtag,
+    );
+  }
+  if (err instanceof UidConflict) {
+    const href = ctx.hrefFor ? ctx.hrefFor(err.existingName) : err.existingName;
+    return new Conflict(`UID ${err.uid} is already used by ${href} in this collection.`, {
+      name: "{urn:ietf:params:xml:ns:caldav}no-uid-conflict",
+      hrefs: [href],
+    });
+  }
+  if (err instanceof ParentMissing) return new Conflict("The parent collection does not exist.");
+  if (err instanceof AlreadyExists) {
+    return new MethodNotAllowed("A resource already exists at this URL.", "OPTIONS, PROPFIND, DELETE", {
+      name: dav("resource-must-be-null"),
+    });
+  }
+  if (err instanceof StoreNotFound) return new NotFound(err.message);
+  if (err instanceof ConcurrentModification) {
+    return new Conflict("The resource was being changed concurrently; fetch it again and retry.");
+  }
+  if (err instanceof InvalidSyncToken) return new Forbidden(err.message, { name: dav("valid-sync-token") });
+  return err;
+}
+
+export function errorResponse(err: unknown, ctx: ErrorContext = {}): DavResponse {
+  const mapped = fromStoreError(err, ctx);
+  if (mapped instanceof DavError) {
+    const headers: Record<string, string> = { ...mapped.headers };
+    if (mapped.precondition) {
+      headers["content-type"] = "application/xml; charset=utf-8";
+      return { status: mapped.status, headers, body: renderError(mapped.precondition, mapped.message) };
+    }
+    headers["content-type"] = "text/plain; charset=utf-8";
+    return { status: mapped.status, headers, body: `${mapped.message}\n` };
+  }
+  // Never leak internals: log the error, answer a plain 500 (or 503 for throttling).
+  const name = (err as { name?: string })?.name ?? "";
+  if (/Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|TransactionConflict/.test(name)) {
+    return {
+      status: 503,
+      headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "1" },
+      body: "The database is busy; retry shortly.\n",
+    };
+  }
+  console.error(
+    JSON.stringify({
+      level: "error",
+      msg: "unhandled error",
+      error: name,
+      detail: String((err as Error)?.message ?? err),
+    }),
+  );
+  return {
+    status: 500,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+    body: "Internal server error.\n",
+  };
+}

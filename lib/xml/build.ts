@@ -1,0 +1,82 @@
+/** Building XML responses with xmlbuilder2: namespaces declared once on the root with stable prefixes. */
+import { create } from "xmlbuilder2";
+import type { XMLBuilder } from "xmlbuilder2/lib/interfaces.js";
+import type { Precondition } from "../errors.js";
+import { NS, parseClark, PREFIXES } from "./names.js";
+
+/** A property value: text, nested elements, or raw XML (dead properties stored verbatim). */
+export type XmlValue = string | XmlNode[] | { raw: string } | undefined;
+
+export interface XmlNode {
+  name: string; // Clark name
+  value?: XmlValue;
+  attrs?: Record<string, string>;
+}
+
+export class XmlWriter {
+  private prefixes = new Map<string, string>();
+  readonly root: XMLBuilder;
+
+  constructor(rootName: string, extraNamespaces: string[] = []) {
+    const { ns, local } = parseClark(rootName);
+    const doc = create({ version: "1.0", encoding: "utf-8" });
+    this.prefixes.set(ns, PREFIXES[ns] ?? "x0");
+    for (const n of [NS.DAV, ...extraNamespaces]) this.prefixFor(n);
+    this.root = doc.ele(ns, `${this.prefixes.get(ns)}:${local}`);
+    for (const [uri, prefix] of this.prefixes)
+      this.root.att("http://www.w3.org/2000/xmlns/", `xmlns:${prefix}`, uri);
+  }
+
+  prefixFor(ns: string): string {
+    let p = this.prefixes.get(ns);
+    if (!p) {
+      p = PREFIXES[ns] ?? `x${this.prefixes.size}`;
+      this.prefixes.set(ns, p);
+      this.root?.att("http://www.w3.org/2000/xmlns/", `xmlns:${p}`, ns);
+    }
+    return p;
+  }
+
+  /** Append `<name>` under `parent`; returns the new element. */
+  el(parent: XMLBuilder, name: string, text?: string): XMLBuilder {
+    const { ns, local } = parseClark(name);
+    let e: XMLBuilder;
+    if (ns === "") e = parent.ele(local);
+    else e = parent.ele(ns, `${this.prefixFor(ns)}:${local}`);
+    if (text !== undefined && text !== "") e.txt(text);
+    return e;
+  }
+
+  node(parent: XMLBuilder, node: XmlNode): XMLBuilder {
+    const e = this.el(parent, node.name);
+    for (const [k, v] of Object.entries(node.attrs ?? {})) e.att(k, v);
+    this.value(e, node.value);
+    return e;
+  }
+
+  value(e: XMLBuilder, value: XmlValue): void {
+    if (value === undefined) return;
+    if (typeof value === "string") {
+      if (value !== "") e.txt(value);
+    } else if (Array.isArray(value)) {
+      for (const n of value) this.node(e, n);
+    } else {
+      // Dead property content kept as serialised XML: parse it as a fragment with its own namespace declarations.
+      const frag = create(`<w>${value.raw}</w>`);
+      for (const c of frag.root().node.childNodes) e.import(create(c.cloneNode(true) as never));
+    }
+  }
+
+  toString(): string {
+    return this.root.end({ prettyPrint: false });
+  }
+}
+
+export function renderError(pre: Precondition, message?: string): string {
+  const w = new XmlWriter("{DAV:}error");
+  const p = w.el(w.root, pre.name);
+  for (const href of pre.hrefs ?? []) w.el(p, "{DAV:}href", href);
+  for (const [name, text] of Object.entries(pre.detail ?? {})) w.el(p, name, text);
+  if (message) w.el(w.root, "{http://sabredav.org/ns}message", message);
+  return w.toString();
+}

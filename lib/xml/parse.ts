@@ -1,0 +1,89 @@
+/**
+ * Strict, namespace-aware parsing of request bodies with saxes. Refuses anything that is not
+ * well-formed, and any DTD: no entity declarations means no XXE and no entity expansion.
+ */
+import { SaxesParser } from "saxes";
+import { clark } from "./names.js";
+
+export interface XmlElement {
+  ns: string;
+  local: string;
+  /** Clark name, `{ns}local`. */
+  name: string;
+  /** Attributes by Clark name (unprefixed attributes have the empty namespace: `{}attr`). */
+  attrs: Record<string, string>;
+  children: XmlElement[];
+  /** Concatenated character data directly inside this element. */
+  text: string;
+  /** The element's namespace declarations in scope (prefix → URI), for re-serialising dead properties. */
+  nsScope: Record<string, string>;
+}
+
+export class XmlParseError extends Error {
+  override name = "XmlParseError";
+}
+
+export function parseXml(input: Buffer | string): XmlElement {
+  const text = typeof input === "string" ? input : input.toString("utf8");
+  const parser = new SaxesParser({ xmlns: true, position: true });
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  let error: Error | undefined;
+
+  parser.on("error", (e) => {
+    error ??= e;
+  });
+  parser.on("doctype", () => {
+    error ??= new XmlParseError("DTDs are not accepted in request bodies");
+  });
+  parser.on("opentag", (tag) => {
+    const attrs: Record<string, string> = {};
+    for (const a of Object.values(tag.attributes)) {
+      if (typeof a === "string") continue;
+      if (a.prefix === "xmlns" || a.name === "xmlns") continue;
+      attrs[clark(a.uri ?? "", a.local ?? a.name)] = a.value;
+    }
+    const parent = stack[stack.length - 1];
+    const nsScope = { ...(parent?.nsScope ?? {}), ...(tag.ns ?? {}) };
+    const el: XmlElement = {
+      ns: tag.uri ?? "",
+      local: tag.local ?? tag.name,
+      name: clark(tag.uri ?? "", tag.local ?? tag.name),
+      attrs,
+      children: [],
+      text: "",
+      nsScope,
+    };
+    if (parent) parent.children.push(el);
+    else root = el;
+    stack.push(el);
+  });
+  parser.on("text", (t) => {
+    const top = stack[stack.length - 1];
+    if (top) top.text += t;
+  });
+  parser.on("cdata", (t) => {
+    const top = stack[stack.length - 1];
+    if (top) top.text += t;
+  });
+  parser.on("closetag", () => {
+    stack.pop();
+  });
+
+  try {
+    parser.write(text).close();
+  } catch (e) {
+    error ??= e as Error;
+  }
+  if (error) throw new XmlParseError(error.message.replace(/^undefined:/, "").trim());
+  if (!root) throw new XmlParseError("no root element");
+  return root;
+}
+
+export function child(el: XmlElement, name: string): XmlElement | undefined {
+  return el.children.find((c) => c.name === name);
+}
+
+export function children(el: XmlElement, name?: string): XmlElement[] {
+  return name ? el.children.filter((c) => c.name === name) : el.children;
+}
