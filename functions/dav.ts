@@ -8,13 +8,36 @@ import {
   requestFromEvent,
   resultForEvent,
   type FrontDoorEvent,
+  type FrontDoorResult,
 } from "../lib/http/lambda-events.js";
 import { createDynamoClient, storeConfigFromEnv } from "../lib/store/client.js";
 import { defaultServerConfig, handle, type DavContext } from "../lib/server.js";
 
+export function createHandler(getContext: () => DavContext) {
+  return async (event: FrontDoorEvent): Promise<FrontDoorResult> => {
+    const started = Date.now();
+    const shape = eventShape(event);
+    const request = requestFromEvent(event);
+    const response = await handle(getContext(), request);
+    if (process.env.DAV_ACCESS_LOG !== "0") {
+      console.log(
+        JSON.stringify({
+          method: request.method,
+          path: request.rawPath,
+          status: response.status,
+          durationMs: Date.now() - started,
+          user: request.principal ?? null,
+        }),
+      );
+    }
+    return resultForEvent(shape, response);
+  };
+}
+
 let context: DavContext | undefined;
 
-function getContext(): DavContext {
+/** Built on first use from the environment (TABLE_NAME, DYNAMODB_ENDPOINT, DAV_*), then reused while warm. */
+export const handler = createHandler(() => {
   if (!context) {
     const storeConfig = storeConfigFromEnv();
     context = {
@@ -23,23 +46,4 @@ function getContext(): DavContext {
     };
   }
   return context;
-}
-
-export async function handler(event: FrontDoorEvent) {
-  const started = Date.now();
-  const shape = eventShape(event);
-  const request = requestFromEvent(event);
-  const response = await handle(getContext(), request);
-  if (process.env.DAV_ACCESS_LOG !== "0") {
-    console.log(
-      JSON.stringify({
-        method: request.method,
-        path: request.rawPath,
-        status: response.status,
-        durationMs: Date.now() - started,
-        user: request.principal ?? null,
-      }),
-    );
-  }
-  return resultForEvent(shape, response);
-}
+});

@@ -1,50 +1,144 @@
 /**
- * The DAV core's entry point: one function from a request to a response. Everything protocol-related
- * happens behind it; adapters and handlers only translate.
+ * The DAV core's entry point: one function from a request to a response. It checks the body size,
+ * normalises the path, answers what needs no login (OPTIONS, /.well-known), authenticates, checks
+ * access, dispatches the method, and turns every thrown error into a response in one place.
  */
-import type { DavRequest, DavResponse } from "./http/message.js";
+import { authenticate } from "./auth/basic.js";
+import { ensureProvisioned } from "./auth/provision.js";
+import { errorResponse, MethodNotAllowed, PayloadTooLarge, BadRequest } from "./errors.js";
+import { decodePath, type DavRequest, type DavResponse } from "./http/message.js";
 import type { Store } from "./store/users.js";
+import type { MethodContext, MethodHandler } from "./webdav/method.js";
+import { collectionHref, parseAddress, type Address } from "./webdav/paths.js";
+import { propfind } from "./webdav/propfind.js";
+import { proppatch } from "./webdav/proppatch.js";
+import { checkAccess } from "./webdav/resource.js";
 
 export interface ServerConfig {
   /** Basic-auth realm. */
   realm: string;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Largest calendar object or vCard accepted (CalDAV/CardDAV max-resource-size). */
+  maxResourceSize: number;
+  /** Storage each collection may use, reported as quota-available-bytes (RFC 4331). */
+  quotaBytes: number;
 }
 
 export interface DavContext {
   store: Store;
   config: ServerConfig;
+  /** Replaces the login slow-down's sleep (tests). */
+  authDelay?: (ms: number) => Promise<void>;
 }
 
 export const SERVER_HEADER = "x-dav-server";
 export const SERVER_NAME = "lambda-dav";
 
 export const DAV_COMPLIANCE = "1, 3, access-control, calendar-access, addressbook, extended-mkcol";
-export const ALLOWED_METHODS =
-  "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR";
 
 export function defaultServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return {
     realm: env.DAV_REALM ?? "lambda-dav",
     maxBodyBytes: Number(env.DAV_MAX_BODY_BYTES ?? 4 * 1024 * 1024),
+    maxResourceSize: Number(env.DAV_MAX_RESOURCE_SIZE ?? 256 * 1024),
+    quotaBytes: Number(env.DAV_QUOTA_BYTES ?? 1024 * 1024 * 1024),
   };
 }
 
-export async function handle(_ctx: DavContext, req: DavRequest): Promise<DavResponse> {
-  const response = await dispatch(req);
+const METHODS: Record<string, MethodHandler> = {
+  PROPFIND: propfind,
+  PROPPATCH: proppatch,
+};
+
+/** Methods each kind of address supports, for Allow and 405s. */
+export function allowedMethods(a: Address): string[] {
+  switch (a.type) {
+    case "home":
+      return [
+        "OPTIONS",
+        "PROPFIND",
+        "PROPPATCH",
+        "REPORT",
+        "MKCOL",
+        ...(a.kind === "calendar" ? ["MKCALENDAR"] : []),
+      ];
+    case "collection":
+      return [
+        "OPTIONS",
+        "GET",
+        "HEAD",
+        "DELETE",
+        "PROPFIND",
+        "PROPPATCH",
+        "REPORT",
+        "MKCOL",
+        ...(a.kind === "calendar" ? ["MKCALENDAR"] : []),
+      ];
+    case "object":
+      return ["OPTIONS", "GET", "HEAD", "PUT", "DELETE", "PROPFIND", "PROPPATCH", "REPORT"];
+    default:
+      return ["OPTIONS", "PROPFIND", "REPORT"];
+  }
+}
+
+export async function handle(ctx: DavContext, req: DavRequest): Promise<DavResponse> {
+  let address: Address | undefined;
+  let response: DavResponse;
+  try {
+    address = addressOf(req, ctx.config);
+    response = await dispatch(ctx, req, address);
+  } catch (err) {
+    const a = address;
+    response = errorResponse(err, {
+      hrefFor:
+        a && "collection" in a
+          ? (name) => `${collectionHref(a.kind, a.user, a.collection)}${encodeURIComponent(name)}`
+          : undefined,
+    });
+  }
   // Marks every answer as coming from this handler, so `npm run probe` can tell what reached us.
   response.headers[SERVER_HEADER] = SERVER_NAME;
   return response;
 }
 
-async function dispatch(req: DavRequest): Promise<DavResponse> {
-  if (req.method === "OPTIONS") {
-    return { status: 200, headers: { dav: DAV_COMPLIANCE, allow: ALLOWED_METHODS, "content-length": "0" } };
+function addressOf(req: DavRequest, config: ServerConfig): Address {
+  if (req.body.length > config.maxBodyBytes) {
+    throw new PayloadTooLarge(`The request body is larger than ${config.maxBodyBytes} bytes.`);
   }
-  return {
-    status: 501,
-    headers: { "content-type": "text/plain; charset=utf-8" },
-    body: `${req.method} is not implemented yet.\n`,
-  };
+  if (decodePath(req.rawPath) === undefined)
+    throw new BadRequest("The request path has an invalid percent-encoding.");
+  return parseAddress(req.path);
+}
+
+async function dispatch(ctx: DavContext, req: DavRequest, address: Address): Promise<DavResponse> {
+  if (address.type === "well-known" && (address.service === "caldav" || address.service === "carddav")) {
+    // RFC 6764 §5: point clients at the context path, where current-user-principal answers.
+    return { status: 301, headers: { location: "/", "cache-control": "no-store" } };
+  }
+  if (req.method === "OPTIONS") {
+    return {
+      status: 200,
+      headers: { dav: DAV_COMPLIANCE, allow: allowedMethods(address).join(", "), "content-length": "0" },
+    };
+  }
+  const user = await authenticate(ctx.store, req, { realm: ctx.config.realm, delay: ctx.authDelay });
+  req.principal = user.name;
+  await ensureProvisioned(ctx.store, user);
+  checkAccess(address, user.name);
+
+  const handler = METHODS[req.method];
+  const allowed = allowedMethods(address);
+  if (!handler) {
+    throw new MethodNotAllowed(`${req.method} is not supported here.`, allowed.join(", "));
+  }
+  if (address.type === "unknown" || address.type === "well-known") {
+    return {
+      status: 404,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+      body: "Nothing exists at this URL.\n",
+    };
+  }
+  const m: MethodContext = { ctx, req, user, address };
+  return handler(m);
 }

@@ -21,6 +21,8 @@ export interface UserRecord {
   passwordHash: string;
   email?: string;
   created: string;
+  /** Set once the user's default calendar and address book were created. */
+  provisioned?: boolean;
 }
 
 const USERS = "USERS";
@@ -60,6 +62,7 @@ export async function getUser(store: Store, name: string): Promise<UserRecord | 
     passwordHash: Item.passwordHash.S!,
     created: Item.created.S!,
     email: Item.email?.S,
+    provisioned: Item.provisioned?.BOOL ?? false,
   };
 }
 
@@ -113,4 +116,55 @@ export async function listUsers(store: Store): Promise<string[]> {
     start = page.LastEvaluatedKey;
   } while (start);
   return names;
+}
+
+export async function markProvisioned(store: Store, name: string): Promise<void> {
+  await store.client
+    .send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: userKey(name),
+        UpdateExpression: "SET provisioned = :t",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":t": { BOOL: true } },
+      }),
+    )
+    .catch((err) => {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    });
+}
+
+const failureKey = (name: string) => ({ pk: { S: USERS }, sk: { S: `F#${name}` } });
+
+/** Count a failed login for `name`; the counter expires 15 minutes after the last failure. */
+export async function recordAuthFailure(store: Store, name: string, now = Date.now()): Promise<number> {
+  const expires = Math.floor(now / 1000) + 900;
+  const res = await store.client
+    .send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: failureKey(name),
+        // A counter past its expiry (TTL deletion is lazy) starts again from one.
+        UpdateExpression: "SET n = if_not_exists(n, :zero) + :one, expiresAt = :exp",
+        ConditionExpression: "attribute_not_exists(expiresAt) OR expiresAt > :nowSec",
+        ExpressionAttributeValues: {
+          ":zero": { N: "0" },
+          ":one": { N: "1" },
+          ":exp": { N: String(expires) },
+          ":nowSec": { N: String(Math.floor(now / 1000)) },
+        },
+        ReturnValues: "UPDATED_NEW",
+      }),
+    )
+    .catch(async (err) => {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      await store.client.send(
+        new PutItemCommand({
+          TableName: store.tableName,
+          Item: { ...failureKey(name), n: { N: "1" }, expiresAt: { N: String(expires) } },
+        }),
+      );
+      return undefined;
+    });
+  return Number(res?.Attributes?.n?.N ?? 1);
 }

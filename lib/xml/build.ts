@@ -3,6 +3,7 @@ import { create } from "xmlbuilder2";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces.js";
 import type { Precondition } from "../errors.js";
 import { NS, parseClark, PREFIXES } from "./names.js";
+import { parseXml, type XmlElement } from "./parse.js";
 
 /** A property value: text, nested elements, or raw XML (dead properties stored verbatim). */
 export type XmlValue = string | XmlNode[] | { raw: string } | undefined;
@@ -61,9 +62,19 @@ export class XmlWriter {
     } else if (Array.isArray(value)) {
       for (const n of value) this.node(e, n);
     } else {
-      // Dead property content kept as serialised XML: parse it as a fragment with its own namespace declarations.
-      const frag = create(`<w>${value.raw}</w>`);
-      for (const c of frag.root().node.childNodes) e.import(create(c.cloneNode(true) as never));
+      // Dead property content kept as serialised XML: re-read it and write it out node by node.
+      this.content(e, parseXml(`<w>${value.raw}</w>`));
+    }
+  }
+
+  private content(e: XMLBuilder, source: XmlElement): void {
+    for (const n of source.nodes) {
+      if (typeof n === "string") e.txt(n);
+      else {
+        const c = this.el(e, n.name);
+        for (const [k, v] of Object.entries(n.attrs)) c.att(parseClark(k).local, v);
+        this.content(c, n);
+      }
     }
   }
 

@@ -15,6 +15,8 @@ export interface XmlElement {
   children: XmlElement[];
   /** Concatenated character data directly inside this element. */
   text: string;
+  /** Text and child elements in document order (for re-serialising mixed content). */
+  nodes: (string | XmlElement)[];
   /** The element's namespace declarations in scope (prefix → URI), for re-serialising dead properties. */
   nsScope: Record<string, string>;
 }
@@ -52,20 +54,23 @@ export function parseXml(input: Buffer | string): XmlElement {
       attrs,
       children: [],
       text: "",
+      nodes: [],
       nsScope,
     };
-    if (parent) parent.children.push(el);
-    else root = el;
+    if (parent) {
+      parent.children.push(el);
+      parent.nodes.push(el);
+    } else root = el;
     stack.push(el);
   });
-  parser.on("text", (t) => {
+  const addText = (t: string) => {
     const top = stack[stack.length - 1];
-    if (top) top.text += t;
-  });
-  parser.on("cdata", (t) => {
-    const top = stack[stack.length - 1];
-    if (top) top.text += t;
-  });
+    if (!top) return;
+    top.text += t;
+    top.nodes.push(t);
+  };
+  parser.on("text", addText);
+  parser.on("cdata", addText);
   parser.on("closetag", () => {
     stack.pop();
   });

@@ -1,0 +1,30 @@
+/** Key builders for the single-table layout documented in table.ts. */
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+
+export type CollectionKind = "calendar" | "addressbook";
+
+export type Key = Record<string, AttributeValue>;
+
+const HOME_KIND: Record<CollectionKind, string> = { calendar: "cal", addressbook: "card" };
+
+export const homePk = (kind: CollectionKind, user: string) => `HOME#${HOME_KIND[kind]}#${user}`;
+export const colPk = (id: string) => `COL#${id}`;
+
+export const collectionKey = (kind: CollectionKind, user: string, name: string): Key => ({
+  pk: { S: homePk(kind, user) },
+  sk: { S: `C#${name}` },
+});
+export const objectKey = (colId: string, name: string): Key => ({
+  pk: { S: colPk(colId) },
+  sk: { S: `O#${name}` },
+});
+export const uidKey = (colId: string, uid: string): Key => ({
+  pk: { S: colPk(colId) },
+  sk: { S: `U#${uid}` },
+});
+export const changeSk = (seq: number) => `S#${String(seq).padStart(12, "0")}`;
+export const changeKey = (colId: string, seq: number): Key => ({
+  pk: { S: colPk(colId) },
+  sk: { S: changeSk(seq) },
+});
+export const purgeKey = (colId: string): Key => ({ pk: { S: "PURGE" }, sk: { S: colId } });

@@ -1,0 +1,89 @@
+/** PROPFIND (RFC 4918 §9.1): prop, allprop (with include), propname; Depth 0 and 1. */
+import { BadRequest, Forbidden } from "../errors.js";
+import type { DavResponse } from "../http/message.js";
+import type { XmlNode } from "../xml/build.js";
+import {
+  multistatusResponse,
+  renderMultistatus,
+  type MultistatusResponse,
+  type PropStat,
+} from "../xml/multistatus.js";
+import { dav } from "../xml/names.js";
+import type { XmlElement } from "../xml/parse.js";
+import { depthOf, wantsMinimal, xmlBody, type MethodContext } from "./method.js";
+import { PROPERTIES, PROPERTY_MAP, type PropertyEnv } from "./properties.js";
+import { childrenOf, resolveOrThrow, type Resource } from "./resource.js";
+
+export type PropRequest =
+  { kind: "prop"; names: string[] } | { kind: "allprop"; include: string[] } | { kind: "propname" };
+
+export function parsePropfind(body: XmlElement | undefined): PropRequest {
+  if (!body) return { kind: "allprop", include: [] };
+  if (body.name !== dav("propfind"))
+    throw new BadRequest("The body of a PROPFIND must be a DAV:propfind element.");
+  const first = body.children[0];
+  if (!first) return { kind: "allprop", include: [] };
+  if (first.name === dav("prop")) return { kind: "prop", names: first.children.map((c) => c.name) };
+  if (first.name === dav("propname")) return { kind: "propname" };
+  if (first.name === dav("allprop")) {
+    const include = body.children.find((c) => c.name === dav("include"));
+    return { kind: "allprop", include: include?.children.map((c) => c.name) ?? [] };
+  }
+  throw new BadRequest(`Unexpected element ${first.name} in DAV:propfind.`);
+}
+
+/** One resource's propstats for a property request. */
+export function propstatsFor(
+  r: Resource,
+  request: PropRequest,
+  env: PropertyEnv,
+  minimal: boolean,
+): PropStat[] {
+  const dead = r.type === "collection" ? r.col.dead : {};
+  if (request.kind === "propname") {
+    const names = PROPERTIES.filter((p) => p.get(r, env) !== undefined).map((p) => p.name);
+    return [{ status: 200, props: [...names, ...Object.keys(dead)].map((name) => ({ name })) }];
+  }
+  const names =
+    request.kind === "prop"
+      ? request.names
+      : [...PROPERTIES.filter((p) => p.allprop).map((p) => p.name), ...Object.keys(dead), ...request.include];
+  const found: XmlNode[] = [];
+  const missing: XmlNode[] = [];
+  for (const name of new Set(names)) {
+    const def = PROPERTY_MAP.get(name);
+    const value = def?.get(r, env);
+    if (value !== undefined) found.push({ name, value });
+    else if (dead[name] !== undefined) found.push({ name, value: { raw: dead[name] } });
+    else if (request.kind === "prop") missing.push({ name });
+  }
+  const stats: PropStat[] = [];
+  if (found.length || (minimal && !missing.length)) stats.push({ status: 200, props: found });
+  if (missing.length && !minimal) stats.push({ status: 404, props: missing });
+  return stats;
+}
+
+export function propertyEnv(m: MethodContext): PropertyEnv {
+  return { principal: m.user.name, email: m.user.email, config: m.ctx.config };
+}
+
+export async function propfind(m: MethodContext): Promise<DavResponse> {
+  const depth = depthOf(m.req, "1");
+  if (depth === "infinity") {
+    throw new Forbidden("PROPFIND with Depth: infinity is not supported; use Depth: 0 or 1.", {
+      name: dav("propfind-finite-depth"),
+    });
+  }
+  const request = parsePropfind(xmlBody(m.req));
+  const target = await resolveOrThrow(m.ctx.store, m.address, m.user);
+  const resources = depth === "1" ? [target, ...(await childrenOf(m.ctx.store, target, m.user))] : [target];
+  const env = propertyEnv(m);
+  const minimal = wantsMinimal(m.req);
+  const responses: MultistatusResponse[] = resources.map((r) => ({
+    href: r.href,
+    propstats: propstatsFor(r, request, env, minimal),
+  }));
+  const res = multistatusResponse(renderMultistatus(responses));
+  if (minimal) res.headers["preference-applied"] = "return=minimal";
+  return res;
+}

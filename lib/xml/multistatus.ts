@@ -1,0 +1,61 @@
+/** 207 Multi-Status bodies (RFC 4918 §13) built with the shared XML writer. */
+import type { Precondition } from "../errors.js";
+import { reasonPhrase } from "../http/message.js";
+import { XmlWriter, type XmlNode } from "./build.js";
+import { NS } from "./names.js";
+
+export interface PropStat {
+  status: number;
+  props: XmlNode[];
+  /** A precondition explaining the status (e.g. cannot-modify-protected-property). */
+  error?: Precondition;
+  description?: string;
+}
+
+export interface MultistatusResponse {
+  href: string;
+  /** Either propstats (property results) or a status for the whole resource. */
+  propstats?: PropStat[];
+  status?: number;
+  error?: Precondition;
+}
+
+export const statusLine = (status: number) => `HTTP/1.1 ${status} ${reasonPhrase(status)}`;
+
+export function renderMultistatus(
+  responses: MultistatusResponse[],
+  extra: { syncToken?: string } = {},
+): string {
+  const w = new XmlWriter("{DAV:}multistatus", [NS.CALDAV, NS.CARDDAV, NS.CS]);
+  for (const r of responses) {
+    const resp = w.el(w.root, "{DAV:}response");
+    w.el(resp, "{DAV:}href", r.href);
+    for (const ps of r.propstats ?? []) {
+      const propstat = w.el(resp, "{DAV:}propstat");
+      const prop = w.el(propstat, "{DAV:}prop");
+      for (const p of ps.props) w.node(prop, p);
+      w.el(propstat, "{DAV:}status", statusLine(ps.status));
+      if (ps.error) {
+        const e = w.el(propstat, "{DAV:}error");
+        w.el(e, ps.error.name);
+      }
+      if (ps.description) w.el(propstat, "{DAV:}responsedescription", ps.description);
+    }
+    if (r.status !== undefined) w.el(resp, "{DAV:}status", statusLine(r.status));
+    if (r.error) {
+      const e = w.el(resp, "{DAV:}error");
+      const p = w.el(e, r.error.name);
+      for (const href of r.error.hrefs ?? []) w.el(p, "{DAV:}href", href);
+    }
+  }
+  if (extra.syncToken !== undefined) w.el(w.root, "{DAV:}sync-token", extra.syncToken);
+  return w.toString();
+}
+
+export function multistatusResponse(body: string): {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+} {
+  return { status: 207, headers: { "content-type": "application/xml; charset=utf-8" }, body };
+}
