@@ -1,0 +1,213 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { validateCalendarObject, type ValidateOptions } from "../../lib/caldav/validate.js";
+import { DavError } from "../../lib/errors.js";
+
+const OPTS: ValidateOptions = {
+  supportedComponents: ["VEVENT", "VTODO", "VJOURNAL"],
+  maxResourceSize: 100_000,
+};
+
+function ics(...lines: string[]): Buffer {
+  return Buffer.from(
+    ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", ...lines, "END:VCALENDAR", ""].join("\r\n"),
+  );
+}
+const event = (...props: string[]) => [
+  "BEGIN:VEVENT",
+  "UID:e1",
+  "DTSTAMP:20240101T000000Z",
+  ...props,
+  "END:VEVENT",
+];
+
+function rejects(body: Buffer, precondition: string, message: RegExp, opts: ValidateOptions = OPTS) {
+  assert.throws(
+    () => validateCalendarObject(body, opts),
+    (err: unknown) => {
+      assert.ok(err instanceof DavError, String(err));
+      assert.equal(err.status, 403);
+      assert.equal(err.precondition?.name, `{urn:ietf:params:xml:ns:caldav}${precondition}`);
+      assert.match(err.message, message);
+      return true;
+    },
+  );
+}
+const span = (body: Buffer, opts = OPTS) => {
+  const i = validateCalendarObject(body, opts);
+  return [i.spanStart, i.spanEnd];
+};
+
+describe("RFC 4791 §5.3.2.1 preconditions", () => {
+  it("max-resource-size: a body over the limit is refused with both sizes in the message", () => {
+    const body = ics(...event("DTSTART:20240101T100000Z"));
+    rejects(body, "max-resource-size", new RegExp(`${body.length} bytes.*at most 100 bytes`), {
+      ...OPTS,
+      maxResourceSize: 100,
+    });
+  });
+  it("valid-calendar-data: non-UTF-8 bytes are refused", () => {
+    const body = Buffer.concat([
+      ics(...event("DTSTART:20240101T100000Z", "SUMMARY:x")).subarray(0, 60),
+      Buffer.from([0xe5, 0x0d, 0x0a]),
+    ]);
+    rejects(body, "valid-calendar-data", /UTF-8/);
+  });
+  it("valid-calendar-data: UID and DTSTART are required in a VEVENT", () => {
+    rejects(ics("BEGIN:VEVENT", "DTSTART:20240101T100000Z", "END:VEVENT"), "valid-calendar-data", /no UID/);
+    rejects(ics(...event("SUMMARY:x")), "valid-calendar-data", /no DTSTART/);
+  });
+  it("valid-calendar-data: DTEND together with DURATION is refused", () => {
+    rejects(
+      ics(...event("DTSTART:20240101T100000Z", "DTEND:20240101T110000Z", "DURATION:PT1H")),
+      "valid-calendar-data",
+      /both DTEND and DURATION/,
+    );
+  });
+  it("valid-calendar-data: garbage and a bare VEVENT are refused, never a TypeError", () => {
+    rejects(Buffer.from("hello world"), "valid-calendar-data", /parsed|VCALENDAR/);
+    rejects(
+      Buffer.from("BEGIN:VEVENT\r\nUID:x\r\nEND:VEVENT\r\n"),
+      "valid-calendar-data",
+      /must be a VCALENDAR/,
+    );
+    rejects(ics(...event("DTSTART:2024-01-01")), "valid-calendar-data", /DTSTART/);
+  });
+  it("valid-calendar-object-resource: METHOD, two UIDs, two component types, no component", () => {
+    rejects(
+      ics("METHOD:PUBLISH", ...event("DTSTART:20240101T100000Z")),
+      "valid-calendar-object-resource",
+      /METHOD/,
+    );
+    rejects(
+      ics(
+        ...event("DTSTART:20240101T100000Z"),
+        "BEGIN:VEVENT",
+        "UID:e2",
+        "DTSTART:20240101T100000Z",
+        "END:VEVENT",
+      ),
+      "valid-calendar-object-resource",
+      /share one UID.*e1, e2/,
+    );
+    rejects(
+      ics(...event("DTSTART:20240101T100000Z"), "BEGIN:VTODO", "UID:e1", "END:VTODO"),
+      "valid-calendar-object-resource",
+      /VEVENT and VTODO/,
+    );
+    rejects(ics(), "valid-calendar-object-resource", /no component/);
+  });
+  it("supported-calendar-component: a VTODO in an events-only calendar", () => {
+    rejects(
+      ics("BEGIN:VTODO", "UID:t1", "END:VTODO"),
+      "supported-calendar-component",
+      /does not accept VTODO.*accepts VEVENT/,
+      {
+        ...OPTS,
+        supportedComponents: ["VEVENT"],
+      },
+    );
+  });
+  it("min-date-time / max-date-time", () => {
+    const body = ics(...event("DTSTART:20240101T100000Z", "DTEND:20240101T110000Z"));
+    rejects(body, "min-date-time", /before 20250101T000000Z/, { ...OPTS, minDateTime: "20250101T000000Z" });
+    rejects(body, "max-date-time", /after 20231231T000000Z/, { ...OPTS, maxDateTime: "20231231T000000Z" });
+    assert.doesNotThrow(() =>
+      validateCalendarObject(body, {
+        ...OPTS,
+        minDateTime: "20000101T000000Z",
+        maxDateTime: "20300101T000000Z",
+      }),
+    );
+  });
+  it("lenient: a BOM, a missing DTSTAMP and an IANA TZID without VTIMEZONE are accepted", () => {
+    const body = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      ics("BEGIN:VEVENT", "UID:x", "DTSTART;TZID=Europe/Berlin:20240101T100000", "END:VEVENT"),
+    ]);
+    assert.equal(validateCalendarObject(body, OPTS).uid, "x");
+  });
+});
+
+describe("RFC 4791 §9.9: instance spans", () => {
+  it("a UTC event spans DTSTART..DTEND (a second of slack each way)", () => {
+    assert.deepEqual(span(ics(...event("DTSTART:20240101T100000Z", "DTEND:20240101T110000Z"))), [
+      "20240101T095959Z",
+      "20240101T110001Z",
+    ]);
+  });
+  it("DURATION gives the end; a zoned DTSTART is converted with its VTIMEZONE", () => {
+    const body = ics(
+      "BEGIN:VTIMEZONE",
+      "TZID:Europe/Berlin",
+      "BEGIN:STANDARD",
+      "DTSTART:19701025T030000",
+      "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+      "TZOFFSETFROM:+0200",
+      "TZOFFSETTO:+0100",
+      "END:STANDARD",
+      "BEGIN:DAYLIGHT",
+      "DTSTART:19700329T020000",
+      "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+      "TZOFFSETFROM:+0100",
+      "TZOFFSETTO:+0200",
+      "END:DAYLIGHT",
+      "END:VTIMEZONE",
+      ...event("DTSTART;TZID=Europe/Berlin:20240701T100000", "DURATION:PT2H"),
+    );
+    assert.deepEqual(span(body), ["20240701T075959Z", "20240701T100001Z"]);
+  });
+  it("floating and all-day times are widened by 14 hours each way", () => {
+    assert.deepEqual(span(ics(...event("DTSTART;VALUE=DATE:20240101"))), [
+      "20231231T095959Z",
+      "20240102T140001Z",
+    ]);
+    assert.deepEqual(span(ics(...event("DTSTART:20240101T100000"))), [
+      "20231231T195959Z",
+      "20240102T000001Z",
+    ]);
+  });
+  it("an unbounded RRULE is open-ended; a bounded one ends at its last instance", () => {
+    assert.equal(span(ics(...event("DTSTART:20240101T100000Z", "RRULE:FREQ=WEEKLY")))[1], "99991231T235959Z");
+    assert.deepEqual(
+      span(ics(...event("DTSTART:20240101T100000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;COUNT=3"))),
+      ["20240101T095959Z", "20240115T110001Z"],
+    );
+  });
+  it("FREQ=SECONDLY with a far UNTIL is capped quickly and declared open-ended", () => {
+    const t = Date.now();
+    assert.equal(
+      span(ics(...event("DTSTART:20240101T100000Z", "RRULE:FREQ=SECONDLY;UNTIL=20990101T000000Z")))[1],
+      "99991231T235959Z",
+    );
+    assert.ok(Date.now() - t < 2000);
+  });
+  it("an override moved later, an RDATE and an alarm trigger all widen the span", () => {
+    const body = ics(
+      ...event(
+        "DTSTART:20240101T100000Z",
+        "DURATION:PT1H",
+        "RRULE:FREQ=DAILY;COUNT=2",
+        "RDATE:20240110T100000Z",
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        "DESCRIPTION:x",
+        "TRIGGER:-P1D",
+        "END:VALARM",
+      ),
+      "BEGIN:VEVENT",
+      "UID:e1",
+      "RECURRENCE-ID:20240102T100000Z",
+      "DTSTART:20240120T100000Z",
+      "DURATION:PT1H",
+      "END:VEVENT",
+    );
+    assert.deepEqual(span(body), ["20231231T095959Z", "20240120T110001Z"]);
+  });
+  it("VTODO: DUE only spans the DUE; CREATED only is open-ended (§9.9 table)", () => {
+    const todo = (...p: string[]) => ics("BEGIN:VTODO", "UID:t", ...p, "END:VTODO");
+    assert.deepEqual(span(todo("DUE:20240105T120000Z")), ["20240105T115959Z", "20240105T120001Z"]);
+    assert.deepEqual(span(todo("CREATED:20240105T120000Z")), ["20240105T115959Z", "99991231T235959Z"]);
+    assert.deepEqual(span(todo()), ["00010101T000000Z", "99991231T235959Z"]);
+  });
+});
