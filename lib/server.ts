@@ -13,6 +13,8 @@ import { collectionHref, parseAddress, type Address } from "./webdav/paths.js";
 import { propfind } from "./webdav/propfind.js";
 import { proppatch } from "./webdav/proppatch.js";
 import { checkAccess } from "./webdav/resource.js";
+import { del, get, head, put } from "./webdav/objects.js";
+import { mkcalendar, mkcol } from "./webdav/mkcol.js";
 
 export interface ServerConfig {
   /** Basic-auth realm. */
@@ -49,6 +51,12 @@ export function defaultServerConfig(env: NodeJS.ProcessEnv = process.env): Serve
 const METHODS: Record<string, MethodHandler> = {
   PROPFIND: propfind,
   PROPPATCH: proppatch,
+  MKCALENDAR: mkcalendar,
+  MKCOL: mkcol,
+  PUT: put,
+  GET: get,
+  HEAD: head,
+  DELETE: del,
 };
 
 /** Methods each kind of address supports, for Allow and 405s. */

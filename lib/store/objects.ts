@@ -263,7 +263,7 @@ export async function putObject(
               : {}),
           },
           ConditionExpression: [...new Set(conditions)].join(" AND "),
-          ExpressionAttributeValues: values,
+          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         },
       },

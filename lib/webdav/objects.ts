@@ -1,0 +1,140 @@
+/**
+ * GET, HEAD, PUT and DELETE (RFC 4918 §9.4, §9.6, §9.7; RFC 4791 §5.3.2). The client's
+ * If-Match / If-None-Match travel into the DynamoDB condition of the write, so a stale ETag fails
+ * with 412 even when two writers race.
+ */
+import {
+  BadRequest,
+  Conflict,
+  Forbidden,
+  MethodNotAllowed,
+  NotFound,
+  PreconditionFailed,
+} from "../errors.js";
+import type { DavRequest, DavResponse } from "../http/message.js";
+import { deleteCollection, getCollection, resumePurges } from "../store/collections.js";
+import { deleteObject, getObject, listObjects, putObject, type Expectation } from "../store/objects.js";
+import type { MethodContext } from "./method.js";
+import { collectionHref } from "./paths.js";
+import { validateMember } from "./content.js";
+import { getObjects } from "../store/objects.js";
+
+/** Parse If-Match / If-None-Match (RFC 9110 §13.1.1-2); weak tags never match for writes. */
+export function expectationOf(req: DavRequest): Expectation {
+  const parse = (v: string | undefined): "*" | string[] | undefined => {
+    if (v === undefined) return undefined;
+    const t = v.trim();
+    if (t === "*") return "*";
+    const tags = t.match(/(W\/)?"[^"]*"/g);
+    if (!tags) throw new BadRequest(`Malformed entity-tag list '${t}'.`);
+    return tags.filter((tag) => !tag.startsWith("W/"));
+  };
+  return { ifMatch: parse(req.headers["if-match"]), ifNoneMatch: parse(req.headers["if-none-match"]) };
+}
+
+export async function put(m: MethodContext): Promise<DavResponse> {
+  const a = m.address;
+  if (a.type !== "object") {
+    if (a.type === "collection" || a.type === "home") {
+      throw new MethodNotAllowed(
+        "PUT on a collection is not allowed; PUT members into it.",
+        "OPTIONS, PROPFIND, GET",
+      );
+    }
+    throw new Forbidden("Resources can only be created inside a calendar or address book.");
+  }
+  if (m.req.headers["content-range"]) throw new BadRequest("Partial PUT (Content-Range) is not supported.");
+  const ref = { kind: a.kind, owner: a.user, name: a.collection };
+  const col = await getCollection(m.ctx.store, ref);
+  if (!col)
+    throw new Conflict(
+      `The parent collection ${collectionHref(a.kind, a.user, a.collection)} does not exist.`,
+    );
+  const member = validateMember(col, a.object, m.req.body, m.req.headers["content-type"], m.ctx.config);
+  const result = await putObject(m.ctx.store, ref, member, expectationOf(m.req), col);
+  // The stored body is byte-identical to the request's, so the ETag is safe to give (RFC 4791 §5.3.4).
+  return { status: result.created ? 201 : 204, headers: { etag: result.etag } };
+}
+
+export async function get(m: MethodContext): Promise<DavResponse> {
+  const a = m.address;
+  if (a.type === "collection") return getCollectionExport(m);
+  if (a.type !== "object")
+    throw new MethodNotAllowed("GET is not supported here; use PROPFIND.", "OPTIONS, PROPFIND");
+  const col = await getCollection(m.ctx.store, { kind: a.kind, owner: a.user, name: a.collection });
+  const obj = col ? await getObject(m.ctx.store, col.id, a.object) : undefined;
+  if (!obj || !obj.body) throw new NotFound();
+  const headers: Record<string, string> = {
+    "content-type": obj.contentType,
+    etag: obj.etag,
+    "last-modified": new Date(obj.modified).toUTCString(),
+  };
+  const inm = expectationOf(m.req).ifNoneMatch;
+  if (inm === "*" || (Array.isArray(inm) && inm.includes(obj.etag))) return { status: 304, headers };
+  const im = expectationOf(m.req).ifMatch;
+  if (im && im !== "*" && !im.includes(obj.etag))
+    throw new PreconditionFailed("The ETag does not match.", undefined, obj.etag);
+  return { status: 200, headers, body: obj.body };
+}
+
+/** GET on a calendar: the whole calendar as one text/calendar, for export and subscription. */
+async function getCollectionExport(m: MethodContext): Promise<DavResponse> {
+  const a = m.address;
+  if (a.type !== "collection") throw new NotFound();
+  const col = await getCollection(m.ctx.store, { kind: a.kind, owner: a.user, name: a.collection });
+  if (!col) throw new NotFound();
+  const metas = await listObjects(m.ctx.store, col.id);
+  const objects = await getObjects(
+    m.ctx.store,
+    col.id,
+    metas.map((o) => o.name),
+  );
+  const bodies = [...objects.values()].map((o) => o.body!.toString("utf8"));
+  const etag = `"${col.id}-${col.seq}"`;
+  if (col.kind === "calendar") {
+    // TODO(export): merged VCALENDAR once lib/caldav/export.ts lands.
+    return {
+      status: 200,
+      headers: { "content-type": "text/calendar; charset=utf-8", etag },
+      body: bodies.join(""),
+    };
+  }
+  return {
+    status: 200,
+    headers: { "content-type": "text/vcard; charset=utf-8", etag },
+    body: bodies.map((b) => (b.endsWith("\n") ? b : `${b}\r\n`)).join(""),
+  };
+}
+
+export async function head(m: MethodContext): Promise<DavResponse> {
+  const res = await get(m);
+  const length =
+    res.body === undefined ? 0 : typeof res.body === "string" ? Buffer.byteLength(res.body) : res.body.length;
+  return { status: res.status, headers: { ...res.headers, "content-length": String(length) } };
+}
+
+export async function del(m: MethodContext): Promise<DavResponse> {
+  const a = m.address;
+  const store = m.ctx.store;
+  if (a.type === "object") {
+    await deleteObject(
+      store,
+      { kind: a.kind, owner: a.user, name: a.collection },
+      a.object,
+      expectationOf(m.req),
+    );
+    return { status: 204, headers: {} };
+  }
+  if (a.type === "collection") {
+    const col = await getCollection(store, { kind: a.kind, owner: a.user, name: a.collection });
+    if (!col) throw new NotFound();
+    const im = expectationOf(m.req).ifMatch;
+    if (im && im !== "*" && !im.includes(`"${col.id}-${col.seq}"`))
+      throw new PreconditionFailed("The collection changed.");
+    await deleteCollection(store, col);
+    // Finish any purge an earlier crash left half done.
+    await resumePurges(store);
+    return { status: 204, headers: {} };
+  }
+  throw new Forbidden("This resource cannot be deleted.");
+}
