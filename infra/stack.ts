@@ -1,0 +1,411 @@
+/**
+ * The whole deployment: one DynamoDB table, one Lambda function (the DAV handler), one front door
+ * (Function URL, API Gateway HTTP API or Application Load Balancer), and the alarms to notice when
+ * it misbehaves. Parameters come from infra/config.ts.
+ */
+import { Annotations, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as acm from "aws-cdk-lib/aws-certificatemanager";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as route53 from "aws-cdk-lib/aws-route53";
+import * as targets from "aws-cdk-lib/aws-route53-targets";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import type { Construct } from "constructs";
+import { TTL_ATTRIBUTE } from "../lib/store/table.js";
+import { LAMBDA_HANDLER, sharedHandlerBundle } from "./bundle.js";
+import type { DavStackConfig } from "./config.js";
+import { tableShape } from "./table.js";
+
+/**
+ * Exactly the DynamoDB actions the handler calls. TransactWriteItems has no IAM action of its own:
+ * DynamoDB authorizes each Put/Update/Delete inside a transaction as PutItem/UpdateItem/DeleteItem
+ * and each ConditionCheck as ConditionCheckItem. DescribeTable/CreateTable are local-mode only.
+ */
+export const DYNAMODB_ACTIONS = [
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:ConditionCheckItem",
+  "dynamodb:Query",
+  "dynamodb:BatchGetItem",
+  "dynamodb:BatchWriteItem",
+] as const;
+
+/** Every method the server relies on; each front door must hand all of them to the function. */
+export const DAV_METHODS = [
+  "OPTIONS",
+  "GET",
+  "HEAD",
+  "PUT",
+  "DELETE",
+  "PROPFIND",
+  "PROPPATCH",
+  "REPORT",
+  "MKCOL",
+  "MKCALENDAR",
+  "COPY",
+  "MOVE",
+  "LOCK",
+  "UNLOCK",
+] as const;
+
+export interface DavStackProps extends StackProps {
+  config: DavStackConfig;
+  /** The handler code; defaults to the esbuild bundle of functions/dav.ts (see infra/bundle.ts). */
+  code?: lambda.Code;
+}
+
+interface FrontDoorParts {
+  url: string;
+  /** Requests and 5xx answers as the client saw them, for the error-rate alarm. */
+  requests: cloudwatch.IMetric;
+  serverErrors: cloudwatch.IMetric;
+}
+
+export class DavStack extends Stack {
+  readonly table: dynamodb.ITable;
+  readonly fn: lambda.Function;
+  readonly url: string;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: DavStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.table = this.createTable(config);
+    this.fn = this.createFunction(config, props.code ?? lambda.Code.fromAsset(sharedHandlerBundle().dir));
+    this.table.grant(this.fn, ...DYNAMODB_ACTIONS);
+    this.table.encryptionKey?.grantEncryptDecrypt(this.fn);
+
+    const door =
+      config.frontDoor === "http-api"
+        ? this.httpApi(config)
+        : config.frontDoor === "alb"
+          ? this.loadBalancer(config)
+          : this.functionUrl();
+    this.url = door.url;
+    this.createAlarms(config, door);
+
+    new CfnOutput(this, "Url", { value: door.url, description: "The DAV server: give this URL to clients" });
+    new CfnOutput(this, "TableName", {
+      value: this.table.tableName,
+      description: "TABLE_NAME for `npm run admin`",
+    });
+    new CfnOutput(this, "FunctionName", { value: this.fn.functionName });
+    new CfnOutput(this, "LogGroupName", { value: this.fn.logGroup.logGroupName });
+    new CfnOutput(this, "FrontDoor", { value: config.frontDoor });
+  }
+
+  private createTable(config: DavStackConfig): dynamodb.ITable {
+    const shape = tableShape();
+    if (config.existingTableName) {
+      return dynamodb.Table.fromTableAttributes(this, "Table", {
+        tableName: config.existingTableName,
+        globalIndexes: shape.globalSecondaryIndexes.map((g) => g.indexName),
+      });
+    }
+    let encryption = dynamodb.TableEncryption.DEFAULT;
+    let encryptionKey: kms.IKey | undefined;
+    if (config.encryption === "aws-managed") encryption = dynamodb.TableEncryption.AWS_MANAGED;
+    if (config.encryption === "customer-managed") {
+      encryption = dynamodb.TableEncryption.CUSTOMER_MANAGED;
+      encryptionKey = config.kmsKeyArn
+        ? kms.Key.fromKeyArn(this, "TableKey", config.kmsKeyArn)
+        : new kms.Key(this, "TableKey", {
+            description: "lambda-dav table encryption",
+            enableKeyRotation: true,
+            // A retained table is unreadable without its key, so the key outlives the stack too.
+            removalPolicy: RemovalPolicy.RETAIN,
+          });
+    }
+    const table = new dynamodb.Table(this, "Table", {
+      billingMode: shape.billingMode,
+      partitionKey: shape.partitionKey,
+      sortKey: shape.sortKey,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      // The table holds every user's calendars and contacts: `cdk destroy` must never take it along.
+      removalPolicy: RemovalPolicy.RETAIN,
+      encryption,
+      encryptionKey,
+    });
+    for (const gsi of shape.globalSecondaryIndexes) table.addGlobalSecondaryIndex(gsi);
+    return table;
+  }
+
+  private createFunction(config: DavStackConfig, code: lambda.Code): lambda.Function {
+    const logGroup = new logs.LogGroup(this, "Logs", {
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An own role instead of AWSLambdaBasicExecutionRole, whose log permissions cover every log
+    // group ("*"): this one may write to its own log group and, below, use its own table. Nothing else.
+    const role = new iam.Role(this, "HandlerRole", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: "lambda-dav handler: its log group and its table only",
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    return new lambda.Function(this, "Handler", {
+      role,
+      description: "lambda-dav: CalDAV/CardDAV",
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      code,
+      handler: LAMBDA_HANDLER,
+      memorySize: config.memoryMb,
+      timeout: Duration.seconds(config.timeoutSeconds),
+      reservedConcurrentExecutions: config.reservedConcurrency,
+      environment: { TABLE_NAME: this.table.tableName },
+      logGroup,
+      // The handler prints one JSON object per request; JSON format keeps Lambda's own lines JSON too.
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+    });
+  }
+
+  private functionUrl(): FrontDoorParts {
+    // Auth NONE: the server does HTTP Basic itself, and IAM auth would need SigV4-signing clients.
+    const fnUrl = this.fn.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.NONE,
+      invokeMode: lambda.InvokeMode.BUFFERED,
+    });
+    const m = (metricName: string) =>
+      this.fn.metric(metricName, { statistic: "Sum", period: Duration.minutes(5) });
+    return { url: fnUrl.url, requests: m("UrlRequestCount"), serverErrors: m("Url5xxCount") };
+  }
+
+  private httpApi(config: DavStackConfig): FrontDoorParts {
+    const integration = new HttpLambdaIntegration("Dav", this.fn, {
+      payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+    });
+    let defaultDomainMapping: apigw.DomainMappingOptions | undefined;
+    let domain: apigw.DomainName | undefined;
+    if (config.customDomain) {
+      domain = new apigw.DomainName(this, "Domain", {
+        domainName: config.customDomain.domainName,
+        certificate: acm.Certificate.fromCertificateArn(this, "Cert", config.customDomain.certificateArn),
+      });
+      defaultDomainMapping = { domainName: domain };
+    }
+    // The `$default` route takes every method and path, WebDAV's included, to the function.
+    const api = new apigw.HttpApi(this, "Api", {
+      apiName: this.stackName,
+      description: "lambda-dav front door",
+      defaultIntegration: integration,
+      defaultDomainMapping,
+    });
+    let url = api.apiEndpoint + "/";
+    if (config.customDomain && domain) {
+      url = `https://${config.customDomain.domainName}/`;
+      this.dnsRecord(
+        config,
+        new targets.ApiGatewayv2DomainProperties(domain.regionalDomainName, domain.regionalHostedZoneId),
+        domain.regionalDomainName,
+      );
+    }
+    const period = Duration.minutes(5);
+    return {
+      url,
+      requests: api.metricCount({ period, statistic: "Sum" }),
+      serverErrors: api.metricServerError({ period, statistic: "Sum" }),
+    };
+  }
+
+  private loadBalancer(config: DavStackConfig): FrontDoorParts {
+    let vpc: ec2.IVpc;
+    let vpcSubnets: ec2.SubnetSelection;
+    if (config.vpcId && config.publicSubnetIds) {
+      const subnets = config.publicSubnetIds.map((id) => {
+        const subnet = ec2.Subnet.fromSubnetId(this, `Subnet-${id}`, id);
+        // The load balancer never reads the route table; only an internet gateway route matters.
+        Annotations.of(subnet).acknowledgeWarning(
+          "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+          "the ALB only needs the subnet ids",
+        );
+        return subnet;
+      });
+      // Only the VPC id is used (for the load balancer's security group); subnets are passed explicitly.
+      vpc = ec2.Vpc.fromVpcAttributes(this, "Vpc", { vpcId: config.vpcId, availabilityZones: Fn.getAzs() });
+      Annotations.of(vpc).acknowledgeWarning(
+        "@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones",
+        "subnets are passed explicitly",
+      );
+      vpcSubnets = { subnets };
+    } else {
+      // Public subnets only: the function is not in the VPC, so no NAT gateway (and its bill) is needed.
+      vpc = new ec2.Vpc(this, "Vpc", {
+        maxAzs: 2,
+        natGateways: 0,
+        // Its default security group stays unused; restricting it would add a custom-resource Lambda.
+        restrictDefaultSecurityGroup: false,
+        subnetConfiguration: [{ name: "public", subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
+      });
+      vpcSubnets = { subnetType: ec2.SubnetType.PUBLIC };
+    }
+    const alb = new elbv2.ApplicationLoadBalancer(this, "Alb", { vpc, vpcSubnets, internetFacing: true });
+    // Like elbv2-targets' LambdaTarget, but the invoke permission is limited to this account's load
+    // balancers (LambdaTarget allows any account's; a target-group ARN would be a circular reference).
+    const permission = new lambda.CfnPermission(this, "AlbInvoke", {
+      action: "lambda:InvokeFunction",
+      functionName: this.fn.functionArn,
+      principal: "elasticloadbalancing.amazonaws.com",
+      sourceAccount: this.account,
+    });
+    const fnArn = this.fn.functionArn;
+    const targetGroup = new elbv2.ApplicationTargetGroup(this, "Target", {
+      targetType: elbv2.TargetType.LAMBDA,
+      targets: [
+        {
+          attachToApplicationTargetGroup: () => ({
+            targetType: elbv2.TargetType.LAMBDA,
+            targetJson: { id: fnArn },
+          }),
+        },
+      ],
+      // Repeated headers (e.g. two Cookie or Set-Cookie lines) reach the handler as they were sent.
+      multiValueHeadersEnabled: true,
+    });
+    // Lambda refuses to register a target group that may not invoke it yet.
+    targetGroup.node.addDependency(permission);
+    // The default action has no method condition, so every method (PROPFIND, REPORT, …) is forwarded.
+    let url: string;
+    if (config.customDomain) {
+      const certificate = acm.Certificate.fromCertificateArn(
+        this,
+        "Cert",
+        config.customDomain.certificateArn,
+      );
+      alb.addListener("Https", {
+        port: 443,
+        certificates: [certificate],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        defaultAction: elbv2.ListenerAction.forward([targetGroup]),
+      });
+      alb.addRedirect({ sourcePort: 80, targetPort: 443 });
+      url = `https://${config.customDomain.domainName}/`;
+      this.dnsRecord(config, new targets.LoadBalancerTarget(alb), alb.loadBalancerDnsName);
+    } else {
+      alb.addListener("Http", { port: 80, defaultAction: elbv2.ListenerAction.forward([targetGroup]) });
+      url = `http://${alb.loadBalancerDnsName}/`;
+      Annotations.of(this).addWarning(
+        "frontDoor=alb without domainName/certificateArn serves plain HTTP: passwords cross the network in " +
+          "clear text and Apple clients refuse Basic auth. Use it for testing only.",
+      );
+    }
+    const period = Duration.minutes(5);
+    const serverErrors = new cloudwatch.MathExpression({
+      expression: "elb + target",
+      usingMetrics: {
+        elb: alb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period, statistic: "Sum" }),
+        target: alb.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+          period,
+          statistic: "Sum",
+        }),
+      },
+      period,
+    });
+    return { url, requests: alb.metrics.requestCount({ period, statistic: "Sum" }), serverErrors };
+  }
+
+  private dnsRecord(config: DavStackConfig, target: route53.IAliasRecordTarget, dnsTarget: string): void {
+    const domain = config.customDomain!;
+    if (domain.hostedZoneId && domain.hostedZoneName) {
+      const zone = route53.HostedZone.fromHostedZoneAttributes(this, "Zone", {
+        hostedZoneId: domain.hostedZoneId,
+        zoneName: domain.hostedZoneName,
+      });
+      new route53.ARecord(this, "Alias", {
+        zone,
+        recordName: domain.domainName,
+        target: route53.RecordTarget.fromAlias(target),
+      });
+    } else {
+      new CfnOutput(this, "DnsTarget", {
+        value: dnsTarget,
+        description: `Point a CNAME (or alias) record for ${domain.domainName} at this name`,
+      });
+    }
+  }
+
+  private createAlarms(config: DavStackConfig, door: FrontDoorParts): void {
+    const period = Duration.minutes(5);
+    const alarm = (id: string, props: cloudwatch.AlarmProps) => {
+      const a = new cloudwatch.Alarm(this, id, {
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...props,
+      });
+      this.alarms.push(a);
+      return a;
+    };
+    alarm("FunctionErrors", {
+      alarmDescription: "The DAV function threw, crashed or timed out (the handler answers errors itself).",
+      metric: this.fn.metricErrors({ period, statistic: "Sum" }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
+    alarm("FunctionThrottles", {
+      alarmDescription:
+        "Requests were refused for lack of concurrency (reserved concurrency or account limit).",
+      metric: this.fn.metricThrottles({ period, statistic: "Sum" }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
+    alarm("ServerErrorRate", {
+      alarmDescription:
+        `More than 5% of requests through the ${config.frontDoor} front door got a 5xx answer ` +
+        "(periods with fewer than 20 requests are ignored).",
+      metric: new cloudwatch.MathExpression({
+        expression: "IF(requests >= 20, 100 * errors / requests, 0)",
+        usingMetrics: { requests: door.requests, errors: door.serverErrors },
+        label: "5xx %",
+        period,
+      }),
+      threshold: 5,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    });
+    alarm("TableThrottles", {
+      alarmDescription: "DynamoDB throttled reads or writes on the DAV table.",
+      metric: new cloudwatch.MathExpression({
+        expression: "reads + writes",
+        usingMetrics: {
+          reads: this.table.metric("ReadThrottleEvents", { period, statistic: "Sum" }),
+          writes: this.table.metric("WriteThrottleEvents", { period, statistic: "Sum" }),
+        },
+        label: "throttle events",
+        period,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
+
+    if (config.alarmEmail) {
+      const topic = new sns.Topic(this, "AlarmTopic", { displayName: "lambda-dav alarms" });
+      topic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+      for (const a of this.alarms) a.addAlarmAction(new cwActions.SnsAction(topic));
+      new CfnOutput(this, "AlarmTopicArn", { value: topic.topicArn });
+    }
+  }
+}
