@@ -260,40 +260,52 @@ export function eventEnd(inst: Instance, clock: Clock): number | undefined {
   return inst.start.isDate ? s + 86400 : s;
 }
 
-/**
- * Trigger instants (UTC seconds) of every VALARM in an instance, REPEATs included
- * (RFC 5545 §3.8.6.3, RFC 4791 §9.9).
- */
-export function alarmTriggers(inst: Instance, clock: Clock): number[] {
-  const out: number[] = [];
-  for (const alarm of inst.comp.getAllSubcomponents("valarm")) {
-    const prop = alarm.getFirstProperty("trigger");
-    if (!prop) continue;
-    const value = prop.getFirstValue();
-    let first: number | undefined;
-    if (value instanceof ICAL.Time) {
-      first = clock.seconds(value);
-    } else if (value instanceof ICAL.Duration) {
-      const related = String(prop.getParameter("related") ?? "START").toUpperCase();
-      let anchor: number | undefined;
-      if (related === "END") {
-        if (inst.due) anchor = clock.seconds(inst.due);
-        else if (inst.start) anchor = eventEnd(inst, clock);
-      } else if (inst.start) {
-        anchor = clock.seconds(inst.start);
-      } else if (inst.due) {
-        anchor = clock.seconds(inst.due);
-      }
-      if (anchor !== undefined) first = anchor + durationSeconds(value);
+/** Trigger instants (UTC seconds) of one VALARM of an instance, REPEATs included (RFC 5545 §3.8.6.3). */
+export function alarmTriggerTimes(alarm: Component, inst: Instance, clock: Clock): number[] {
+  const prop = alarm.getFirstProperty("trigger");
+  if (!prop) return [];
+  const value = prop.getFirstValue();
+  let first: number | undefined;
+  if (value instanceof ICAL.Time) {
+    first = clock.seconds(value);
+  } else if (value instanceof ICAL.Duration) {
+    const related = String(prop.getParameter("related") ?? "START").toUpperCase();
+    let anchor: number | undefined;
+    if (related === "END") {
+      if (inst.due) anchor = clock.seconds(inst.due);
+      else if (inst.start) anchor = eventEnd(inst, clock);
+    } else if (inst.start) {
+      anchor = clock.seconds(inst.start);
+    } else if (inst.due) {
+      // A VTODO without DTSTART (as in RFC 4791 Appendix B): the DUE is the only anchor there is.
+      anchor = clock.seconds(inst.due);
     }
-    if (first === undefined) continue;
-    out.push(first);
-    const repeat = Number(alarm.getFirstPropertyValue("repeat") ?? 0);
-    const every = durationProp(alarm);
-    if (repeat > 0 && every) {
-      const step = durationSeconds(every);
-      for (let i = 1; i <= Math.min(repeat, 1000); i++) out.push(first + i * step);
-    }
+    if (anchor !== undefined) first = anchor + durationSeconds(value);
+  }
+  if (first === undefined) return [];
+  const out = [first];
+  const repeat = Number(alarm.getFirstPropertyValue("repeat") ?? 0);
+  const every = durationProp(alarm);
+  if (repeat > 0 && every) {
+    const step = durationSeconds(every);
+    for (let i = 1; i <= Math.min(repeat, 1000); i++) out.push(first + i * step);
   }
   return out;
+}
+
+/** Trigger instants of every VALARM of an instance (RFC 4791 §9.9). */
+export function alarmTriggers(inst: Instance, clock: Clock): number[] {
+  return inst.comp.getAllSubcomponents("valarm").flatMap((a) => alarmTriggerTimes(a, inst, clock));
+}
+
+/** How long before its instance's start an alarm can fire (seconds, >= 0), for bounding expansion. */
+export function maxAlarmLead(comps: Component[]): number {
+  let lead = 0;
+  for (const c of comps) {
+    for (const a of c.getAllSubcomponents("valarm")) {
+      const v = a.getFirstPropertyValue("trigger");
+      if (v instanceof ICAL.Duration) lead = Math.max(lead, -durationSeconds(v));
+    }
+  }
+  return lead;
 }

@@ -1,0 +1,440 @@
+/**
+ * CALDAV:filter of a calendar-query REPORT (RFC 4791 §7.8, §9.7): the parsed model and its evaluation
+ * against a stored calendar object, with the time-range semantics of §9.9 over every recurrence
+ * instance.
+ */
+import ICAL from "ical.js";
+import { Forbidden } from "../errors.js";
+import { cal } from "../xml/names.js";
+import type { XmlElement } from "../xml/parse.js";
+import {
+  alarmTriggerTimes,
+  type Component,
+  durationSeconds,
+  expandGroup,
+  groupComponents,
+  INSTANCE_COMPONENTS,
+  type Instance,
+  maxAlarmLead,
+  parseIcal,
+  timeProp,
+} from "./ical-instances.js";
+import { Clock, parseTimezoneText, secondsToUtc, utcToSeconds } from "./ical-time.js";
+
+export type Collation = "i;ascii-casemap" | "i;octet" | "i;unicode-casemap";
+export const COLLATIONS: Collation[] = ["i;ascii-casemap", "i;octet", "i;unicode-casemap"];
+
+export interface TextMatch {
+  value: string;
+  collation: Collation;
+  negate: boolean;
+}
+
+/** A time range in UTC; a missing bound is open. */
+export interface TimeRange {
+  start?: string;
+  end?: string;
+}
+
+export interface ParamFilter {
+  name: string;
+  isNotDefined: boolean;
+  textMatch?: TextMatch;
+}
+
+export interface PropFilter {
+  name: string;
+  isNotDefined: boolean;
+  timeRange?: TimeRange;
+  textMatch?: TextMatch;
+  paramFilters: ParamFilter[];
+}
+
+export interface CompFilter {
+  name: string;
+  isNotDefined: boolean;
+  timeRange?: TimeRange;
+  propFilters: PropFilter[];
+  compFilters: CompFilter[];
+}
+
+const C = (local: string) => cal(local);
+const unsupported = (message: string) => new Forbidden(message, { name: cal("supported-filter") });
+const invalid = (message: string) => new Forbidden(message, { name: cal("valid-filter") });
+
+/** Parses a `{caldav}filter` element (which holds exactly one comp-filter). */
+export function parseCalendarFilter(el: XmlElement): CompFilter {
+  if (el.name !== C("filter")) throw invalid(`Expected a CALDAV:filter element, got ${el.name}.`);
+  if (el.children.length !== 1 || el.children[0].name !== C("comp-filter")) {
+    throw invalid("CALDAV:filter must contain exactly one CALDAV:comp-filter.");
+  }
+  return parseCompFilter(el.children[0]);
+}
+
+function nameAttr(el: XmlElement): string {
+  const name = el.attrs["{}name"];
+  if (!name || !name.trim()) throw invalid(`CALDAV:${el.local} needs a name attribute.`);
+  return name.trim().toUpperCase();
+}
+
+function parseCompFilter(el: XmlElement): CompFilter {
+  const f: CompFilter = { name: nameAttr(el), isNotDefined: false, propFilters: [], compFilters: [] };
+  for (const c of el.children) {
+    switch (c.name) {
+      case C("is-not-defined"):
+        f.isNotDefined = true;
+        break;
+      case C("time-range"):
+        if (f.timeRange) throw invalid("A comp-filter may hold only one time-range.");
+        f.timeRange = parseTimeRange(c);
+        break;
+      case C("prop-filter"):
+        f.propFilters.push(parsePropFilter(c));
+        break;
+      case C("comp-filter"):
+        f.compFilters.push(parseCompFilter(c));
+        break;
+      default:
+        throw unsupported(`The filter element ${c.name} is not supported inside comp-filter.`);
+    }
+  }
+  if (f.isNotDefined && (f.timeRange || f.propFilters.length || f.compFilters.length)) {
+    throw invalid(`comp-filter ${f.name}: is-not-defined cannot be combined with other tests.`);
+  }
+  return f;
+}
+
+function parsePropFilter(el: XmlElement): PropFilter {
+  const f: PropFilter = { name: nameAttr(el), isNotDefined: false, paramFilters: [] };
+  for (const c of el.children) {
+    switch (c.name) {
+      case C("is-not-defined"):
+        f.isNotDefined = true;
+        break;
+      case C("time-range"):
+        if (f.timeRange) throw invalid("A prop-filter may hold only one time-range.");
+        f.timeRange = parseTimeRange(c);
+        break;
+      case C("text-match"):
+        if (f.textMatch) throw invalid("A prop-filter may hold only one text-match.");
+        f.textMatch = parseTextMatch(c);
+        break;
+      case C("param-filter"):
+        f.paramFilters.push(parseParamFilter(c));
+        break;
+      default:
+        throw unsupported(`The filter element ${c.name} is not supported inside prop-filter.`);
+    }
+  }
+  if (f.timeRange && f.textMatch)
+    throw invalid(`prop-filter ${f.name}: use either time-range or text-match.`);
+  if (f.isNotDefined && (f.timeRange || f.textMatch || f.paramFilters.length)) {
+    throw invalid(`prop-filter ${f.name}: is-not-defined cannot be combined with other tests.`);
+  }
+  return f;
+}
+
+function parseParamFilter(el: XmlElement): ParamFilter {
+  const f: ParamFilter = { name: nameAttr(el), isNotDefined: false };
+  for (const c of el.children) {
+    if (c.name === C("is-not-defined")) f.isNotDefined = true;
+    else if (c.name === C("text-match") && !f.textMatch) f.textMatch = parseTextMatch(c);
+    else throw unsupported(`The filter element ${c.name} is not supported inside param-filter.`);
+  }
+  if (f.isNotDefined && f.textMatch)
+    throw invalid(`param-filter ${f.name}: is-not-defined and text-match conflict.`);
+  return f;
+}
+
+function parseTextMatch(el: XmlElement): TextMatch {
+  const collation = (el.attrs["{}collation"] ?? "i;ascii-casemap").trim();
+  if (!COLLATIONS.includes(collation as Collation)) {
+    throw new Forbidden(`The collation "${collation}" is not supported; use ${COLLATIONS.join(", ")}.`, {
+      name: cal("supported-collation"),
+    });
+  }
+  const negate = (el.attrs["{}negate-condition"] ?? "no").trim().toLowerCase();
+  if (negate !== "yes" && negate !== "no")
+    throw invalid(`negate-condition must be "yes" or "no", not "${negate}".`);
+  return { value: el.text, collation: collation as Collation, negate: negate === "yes" };
+}
+
+function parseTimeRange(el: XmlElement): TimeRange {
+  const start = el.attrs["{}start"];
+  const end = el.attrs["{}end"];
+  if (start === undefined && end === undefined) {
+    throw invalid("A time-range needs a start or an end attribute (or both).");
+  }
+  const s = start === undefined ? undefined : utcToSeconds(start);
+  const e = end === undefined ? undefined : utcToSeconds(end);
+  if (start !== undefined && s === undefined) {
+    throw invalid(`time-range start "${start}" is not a UTC date-time like 20060104T000000Z.`);
+  }
+  if (end !== undefined && e === undefined) {
+    throw invalid(`time-range end "${end}" is not a UTC date-time like 20060105T000000Z.`);
+  }
+  if (s !== undefined && e !== undefined && e <= s) throw invalid("time-range end must be after its start.");
+  return {
+    start: s === undefined ? undefined : secondsToUtc(s),
+    end: e === undefined ? undefined : secondsToUtc(e),
+  };
+}
+
+/**
+ * The time range of the top-level component filter (VCALENDAR > VEVENT|VTODO|… time-range), which a
+ * matching object's indexed span must overlap. Undefined when the filter has none.
+ */
+export function filterTimeRange(filter: CompFilter): TimeRange | undefined {
+  if (filter.isNotDefined) return undefined;
+  for (const f of filter.compFilters) {
+    if (!f.isNotDefined && f.timeRange) return f.timeRange;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Evaluation
+
+interface Range {
+  start: number;
+  end: number;
+}
+
+function toRange(tr: TimeRange): Range {
+  return {
+    start: tr.start ? utcToSeconds(tr.start)! : -Infinity,
+    end: tr.end ? utcToSeconds(tr.end)! : Infinity,
+  };
+}
+
+/** Master occurrences expanded while matching before the set is declared to match (conservatively). */
+const MATCH_MAX_OCCURRENCES = 50000;
+
+interface Expanded {
+  instances: Instance[];
+  /** Expansion gave up before `until`: time-range tests answer true. */
+  incomplete: boolean;
+}
+
+class Evaluator {
+  private readonly expansions = new Map<Component, Expanded>();
+
+  constructor(
+    readonly root: Component,
+    readonly clock: Clock,
+    /** Instances past this instant cannot matter (latest time-range end plus alarm lead). */
+    readonly until: number | undefined,
+  ) {}
+
+  /** The instances a component contributes (a master: its non-overridden occurrences). */
+  instancesOf(comp: Component): Expanded {
+    let e = this.expansions.get(comp);
+    if (e) return e;
+    const group = groupComponents(this.root, [comp.name]).find(
+      (g) => g.master === comp || g.overrides.includes(comp),
+    );
+    if (!group) return { instances: [], incomplete: false };
+    const members = [group.master, ...group.overrides].filter((c): c is Component => !!c);
+    const lead = maxAlarmLead(members);
+    let exp;
+    try {
+      exp = expandGroup(group, {
+        clock: this.clock,
+        until: this.until === undefined ? undefined : this.until + lead + 86400,
+        maxOccurrences: MATCH_MAX_OCCURRENCES,
+      });
+    } catch {
+      exp = { instances: [], truncated: true, unbounded: false };
+    }
+    for (const m of members) this.expansions.set(m, { instances: [], incomplete: exp.truncated });
+    for (const inst of exp.instances) this.expansions.get(inst.comp)?.instances.push(inst);
+    e = this.expansions.get(comp) ?? { instances: [], incomplete: exp.truncated };
+    return e;
+  }
+
+  matchComp(f: CompFilter, candidates: Component[], parent?: Component): boolean {
+    const comps = candidates.filter((c) => c.name.toUpperCase() === f.name);
+    if (f.isNotDefined) return comps.length === 0;
+    return comps.some((c) => this.compMatches(f, c, parent));
+  }
+
+  private compMatches(f: CompFilter, comp: Component, parent?: Component): boolean {
+    if (f.timeRange && !this.compInRange(comp, toRange(f.timeRange), parent)) return false;
+    if (!f.propFilters.every((pf) => this.matchProp(pf, comp))) return false;
+    return f.compFilters.every((cf) => this.matchComp(cf, comp.getAllSubcomponents(), comp));
+  }
+
+  private compInRange(comp: Component, r: Range, parent?: Component): boolean {
+    if (comp.name === "valarm") {
+      if (!parent) return false;
+      const { instances, incomplete } = this.instancesOf(parent);
+      if (incomplete) return true;
+      return instances.some((inst) =>
+        alarmTriggerTimes(comp, inst, this.clock).some((t) => r.start <= t && r.end > t),
+      );
+    }
+    if (!INSTANCE_COMPONENTS.includes(comp.name)) return true;
+    const { instances, incomplete } = this.instancesOf(comp);
+    if (incomplete) return true;
+    return instances.some((inst) => instanceInRange(comp.name, inst, r, this.clock));
+  }
+
+  private matchProp(f: PropFilter, comp: Component): boolean {
+    const props = comp.getAllProperties(f.name.toLowerCase());
+    if (f.isNotDefined) return props.length === 0;
+    return props.some((p) => {
+      if (f.timeRange) {
+        const r = toRange(f.timeRange);
+        const times = p.getValues().filter((v): v is ICAL.Time => v instanceof ICAL.Time);
+        if (!times.some((t) => inPoint(this.clock.seconds(t), r))) return false;
+      }
+      if (f.textMatch && !textMatches(f.textMatch, propertyText(p))) return false;
+      return f.paramFilters.every((pf) => matchParam(pf, p));
+    });
+  }
+}
+
+const inPoint = (t: number, r: Range) => r.start <= t && r.end > t;
+
+/** RFC 4791 §9.9: does one instance of a component overlap the range? */
+export function instanceInRange(type: string, inst: Instance, r: Range, clock: Clock): boolean {
+  const { start: s, end: e } = r;
+  const sec = (t?: ICAL.Time) => (t ? clock.seconds(t) : undefined);
+  const dtstart = sec(inst.start);
+  switch (type) {
+    case "vevent":
+    case "vavailability": {
+      if (dtstart === undefined) return type === "vavailability";
+      const dtend = sec(inst.dtend);
+      if (dtend !== undefined) return (s < dtend || (dtend <= dtstart && s <= dtstart)) && e > dtstart;
+      if (inst.duration) {
+        const d = durationSeconds(inst.duration);
+        return d > 0 ? s < dtstart + d && e > dtstart : s <= dtstart && e > dtstart;
+      }
+      if (inst.start?.isDate) return s < dtstart + 86400 && e > dtstart;
+      return s <= dtstart && e > dtstart;
+    }
+    case "vjournal":
+      if (dtstart === undefined) return false;
+      if (inst.start?.isDate) return s < dtstart + 86400 && e > dtstart;
+      return s <= dtstart && e > dtstart;
+    case "vtodo": {
+      const due = sec(inst.due);
+      if (dtstart !== undefined) {
+        if (inst.duration) {
+          const end = dtstart + durationSeconds(inst.duration);
+          return s <= end && (e > dtstart || e >= end);
+        }
+        if (due !== undefined) return (s < due || s <= dtstart) && (e > dtstart || e >= due);
+        return s <= dtstart && e > dtstart;
+      }
+      if (due !== undefined) return s < due && e >= due;
+      const completed = sec(timeProp(inst.comp, "completed"));
+      const created = sec(timeProp(inst.comp, "created"));
+      if (completed !== undefined && created !== undefined) {
+        return (s <= created || s <= completed) && (e >= created || e >= completed);
+      }
+      if (completed !== undefined) return s <= completed && e >= completed;
+      if (created !== undefined) return e > created;
+      return true;
+    }
+    case "vfreebusy": {
+      const dtend = sec(inst.dtend);
+      if (dtstart !== undefined && dtend !== undefined) return s <= dtend && e > dtstart;
+      const periods = freeBusyPeriods(inst.comp, clock);
+      if (periods.length) return periods.some(([ps, pe]) => s < pe && e > ps);
+      return false;
+    }
+    default:
+      return true;
+  }
+}
+
+/** FREEBUSY periods of a VFREEBUSY as [start, end] UTC seconds with their FBTYPE. */
+export function freeBusyPeriods(comp: Component, clock: Clock): [number, number, string][] {
+  const out: [number, number, string][] = [];
+  for (const p of comp.getAllProperties("freebusy")) {
+    const fbtype = String(p.getParameter("fbtype") ?? "BUSY").toUpperCase();
+    for (const v of p.getValues()) {
+      if (!(v instanceof ICAL.Period)) continue;
+      const start = clock.seconds(v.start);
+      const end = v.end ? clock.seconds(v.end) : start + (v.duration ? durationSeconds(v.duration) : 0);
+      out.push([start, end, fbtype]);
+    }
+  }
+  return out;
+}
+
+function matchParam(f: ParamFilter, prop: ICAL.Property): boolean {
+  const value = prop.getParameter(f.name.toLowerCase());
+  if (f.isNotDefined) return value === undefined;
+  if (value === undefined) return false;
+  if (!f.textMatch) return true;
+  const values = Array.isArray(value) ? value.map(String) : [String(value)];
+  // Negation applies to the test as a whole: "no value contains X".
+  const hit = values.some((v) => textMatches({ ...f.textMatch!, negate: false }, v));
+  return f.textMatch.negate ? !hit : hit;
+}
+
+/** The property value as text (iCalendar form for dates, unescaped for TEXT). */
+function propertyText(p: ICAL.Property): string {
+  return p
+    .getValues()
+    .map((v) => {
+      if (v && typeof v === "object" && "toICALString" in v && typeof v.toICALString === "function") {
+        return String(v.toICALString());
+      }
+      return String(v);
+    })
+    .join(",");
+}
+
+function fold(s: string, collation: Collation): string {
+  switch (collation) {
+    case "i;octet":
+      return s;
+    case "i;ascii-casemap":
+      return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    case "i;unicode-casemap":
+      return s.normalize("NFKD").toUpperCase().toLowerCase();
+  }
+}
+
+/** RFC 4791 §9.7.5: substring match under the collation, optionally negated. */
+export function textMatches(m: TextMatch, text: string): boolean {
+  const hit = fold(text, m.collation).includes(fold(m.value, m.collation));
+  return m.negate ? !hit : hit;
+}
+
+function maxEnd(f: CompFilter): number | undefined {
+  let end: number | undefined = f.timeRange ? toRange(f.timeRange).end : -Infinity;
+  for (const pf of f.propFilters) if (pf.timeRange) end = Math.max(end, toRange(pf.timeRange).end);
+  for (const cf of f.compFilters) {
+    const e = maxEnd(cf);
+    end = e === undefined ? Infinity : Math.max(end, e);
+  }
+  return end === Infinity ? undefined : end;
+}
+
+export interface MatchOptions {
+  /** The calendar's CALDAV:calendar-timezone (VCALENDAR with one VTIMEZONE), for floating times. */
+  timezone?: string;
+}
+
+/** Evaluates a parsed calendar-query filter against one stored calendar object. */
+export function matchesCalendarFilter(
+  icalText: string,
+  filter: CompFilter,
+  opts: MatchOptions = {},
+): boolean {
+  let root: Component;
+  try {
+    root = parseIcal(icalText);
+  } catch {
+    return false;
+  }
+  const clock = new Clock(parseTimezoneText(opts.timezone));
+  const end = maxEnd(filter);
+  const ev = new Evaluator(root, clock, end === undefined || end === -Infinity ? undefined : end);
+  return ev.matchComp(filter, [root]);
+}
