@@ -58,8 +58,10 @@ export function propstatsFor(
     else if (request.kind === "prop") missing.push({ name });
   }
   const stats: PropStat[] = [];
-  if (found.length || (minimal && !missing.length)) stats.push({ status: 200, props: found });
   if (missing.length && !minimal) stats.push({ status: 404, props: missing });
+  // A DAV:response needs a propstat or a status (RFC 4918 §14.24): when a minimal answer dropped
+  // everything (or nothing was asked), it still gets an empty 200 propstat.
+  if (found.length || stats.length === 0) stats.unshift({ status: 200, props: found });
   return stats;
 }
 
