@@ -15,6 +15,7 @@ import { proppatch } from "./webdav/proppatch.js";
 import { checkAccess } from "./webdav/resource.js";
 import { del, get, head, put } from "./webdav/objects.js";
 import { mkcalendar, mkcol } from "./webdav/mkcol.js";
+import { report } from "./webdav/report.js";
 
 export interface ServerConfig {
   /** Basic-auth realm. */
@@ -57,6 +58,7 @@ const METHODS: Record<string, MethodHandler> = {
   GET: get,
   HEAD: head,
   DELETE: del,
+  REPORT: report,
 };
 
 /** Methods each kind of address supports, for Allow and 405s. */

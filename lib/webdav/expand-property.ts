@@ -1,0 +1,97 @@
+/**
+ * The expand-property REPORT (RFC 3253 §3.8), as Apple clients use it on principals: for each
+ * requested property whose value holds hrefs, the named resources' properties are returned
+ * in place of the hrefs.
+ */
+import type { DavResponse } from "../http/message.js";
+import type { XmlNode } from "../xml/build.js";
+import { multistatusResponse, renderMultistatus, statusLine } from "../xml/multistatus.js";
+import { clark, dav } from "../xml/names.js";
+import type { XmlElement } from "../xml/parse.js";
+import type { MethodContext } from "./method.js";
+import { parseAddress, pathFromHref } from "./paths.js";
+import { propertyEnv, propstatsFor } from "./propfind.js";
+import { PROPERTY_MAP, type PropertyEnv } from "./properties.js";
+import { resolve, resolveOrThrow, type Resource } from "./resource.js";
+
+interface Wanted {
+  name: string;
+  nested: Wanted[];
+}
+
+function parseWanted(el: XmlElement): Wanted[] {
+  return el.children
+    .filter((c) => c.name === dav("property"))
+    .map((p) => ({
+      name: clark(p.attrs["{}namespace"] ?? "DAV:", p.attrs["{}name"] ?? ""),
+      nested: parseWanted(p),
+    }));
+}
+
+async function expand(
+  m: MethodContext,
+  r: Resource,
+  wanted: Wanted[],
+  env: PropertyEnv,
+  depth: number,
+): Promise<XmlNode[][]> {
+  const found: XmlNode[] = [];
+  const missing: XmlNode[] = [];
+  for (const w of wanted) {
+    const value = PROPERTY_MAP.get(w.name)?.get(r, env);
+    if (value === undefined) {
+      missing.push({ name: w.name });
+      continue;
+    }
+    if (!w.nested.length || !Array.isArray(value) || depth > 3) {
+      found.push({ name: w.name, value });
+      continue;
+    }
+    // Replace each DAV:href in the value by a DAV:response for the resource it names.
+    const responses: XmlNode[] = [];
+    for (const node of value) {
+      if (node.name !== dav("href") || typeof node.value !== "string") continue;
+      const path = pathFromHref(node.value);
+      let target: Resource | undefined;
+      try {
+        const address = path ? parseAddress(path) : undefined;
+        target =
+          address && (!("user" in address) || address.user === m.user.name)
+            ? await resolve(m.ctx.store, address, m.user)
+            : undefined;
+      } catch {
+        target = undefined;
+      }
+      const inner: XmlNode[] = [{ name: dav("href"), value: node.value }];
+      if (!target) inner.push({ name: dav("status"), value: statusLine(404) });
+      else {
+        const [ok, notFound] = await expand(m, target, w.nested, env, depth + 1);
+        inner.push(propstat(200, ok));
+        if (notFound.length) inner.push(propstat(404, notFound));
+      }
+      responses.push({ name: dav("response"), value: inner });
+    }
+    found.push({ name: w.name, value: responses });
+  }
+  return [found, missing];
+}
+
+const propstat = (status: number, props: XmlNode[]): XmlNode => ({
+  name: dav("propstat"),
+  value: [
+    { name: dav("prop"), value: props },
+    { name: dav("status"), value: statusLine(status) },
+  ],
+});
+
+export async function expandProperty(m: MethodContext, body: XmlElement): Promise<DavResponse> {
+  const target = await resolveOrThrow(m.ctx.store, m.address, m.user);
+  const env = propertyEnv(m);
+  const wanted = parseWanted(body);
+  const [found, missing] = await expand(m, target, wanted, env, 0);
+  const propstats = [{ status: 200, props: found }];
+  if (missing.length) propstats.push({ status: 404, props: missing });
+  if (!wanted.length)
+    propstats.splice(0, 1, ...propstatsFor(target, { kind: "allprop", include: [] }, env, false));
+  return multistatusResponse(renderMultistatus([{ href: target.href, propstats }]));
+}
