@@ -15,21 +15,31 @@ import type { DavRequest, DavResponse } from "../http/message.js";
 import { deleteCollection, getCollection, resumePurges } from "../store/collections.js";
 import { deleteObject, getObject, listObjects, putObject, type Expectation } from "../store/objects.js";
 import type { MethodContext } from "./method.js";
-import { collectionHref } from "./paths.js";
+import { collectionHref, objectHref } from "./paths.js";
+import { ParentMissing } from "../store/errors.js";
 import { validateMember } from "./content.js";
 import { getObjects } from "../store/objects.js";
+import { mergeCalendars } from "../caldav/export.js";
 
-/** Parse If-Match / If-None-Match (RFC 9110 §13.1.1-2); weak tags never match for writes. */
+/**
+ * Parse If-Match / If-None-Match (RFC 9110 §13.1.1-2). If-Match uses the strong comparison, so a
+ * weak tag never matches; If-None-Match uses the weak comparison, so `W/"x"` matches a stored `"x"`.
+ */
 export function expectationOf(req: DavRequest): Expectation {
-  const parse = (v: string | undefined): "*" | string[] | undefined => {
+  const parse = (v: string | undefined, weak: "drop" | "strip"): "*" | string[] | undefined => {
     if (v === undefined) return undefined;
     const t = v.trim();
     if (t === "*") return "*";
     const tags = t.match(/(W\/)?"[^"]*"/g);
     if (!tags) throw new BadRequest(`Malformed entity-tag list '${t}'.`);
-    return tags.filter((tag) => !tag.startsWith("W/"));
+    return weak === "drop"
+      ? tags.filter((tag) => !tag.startsWith("W/"))
+      : tags.map((tag) => tag.replace(/^W\//, ""));
   };
-  return { ifMatch: parse(req.headers["if-match"]), ifNoneMatch: parse(req.headers["if-none-match"]) };
+  return {
+    ifMatch: parse(req.headers["if-match"], "drop"),
+    ifNoneMatch: parse(req.headers["if-none-match"], "strip"),
+  };
 }
 
 export async function put(m: MethodContext): Promise<DavResponse> {
@@ -63,7 +73,8 @@ export async function get(m: MethodContext): Promise<DavResponse> {
     throw new MethodNotAllowed("GET is not supported here; use PROPFIND.", "OPTIONS, PROPFIND");
   const col = await getCollection(m.ctx.store, { kind: a.kind, owner: a.user, name: a.collection });
   const obj = col ? await getObject(m.ctx.store, col.id, a.object) : undefined;
-  if (!obj || !obj.body) throw new NotFound();
+  if (!obj || !obj.body)
+    throw new NotFound(`There is no resource at ${objectHref(a.kind, a.user, a.collection, a.object)}.`);
   const headers: Record<string, string> = {
     "content-type": obj.contentType,
     etag: obj.etag,
@@ -82,7 +93,7 @@ async function getCollectionExport(m: MethodContext): Promise<DavResponse> {
   const a = m.address;
   if (a.type !== "collection") throw new NotFound();
   const col = await getCollection(m.ctx.store, { kind: a.kind, owner: a.user, name: a.collection });
-  if (!col) throw new NotFound();
+  if (!col) throw new NotFound(`There is no collection at ${collectionHref(a.kind, a.user, a.collection)}.`);
   const metas = await listObjects(m.ctx.store, col.id);
   const objects = await getObjects(
     m.ctx.store,
@@ -92,12 +103,8 @@ async function getCollectionExport(m: MethodContext): Promise<DavResponse> {
   const bodies = [...objects.values()].map((o) => o.body!.toString("utf8"));
   const etag = `"${col.id}-${col.seq}"`;
   if (col.kind === "calendar") {
-    // TODO(export): merged VCALENDAR once lib/caldav/export.ts lands.
-    return {
-      status: 200,
-      headers: { "content-type": "text/calendar; charset=utf-8", etag },
-      body: bodies.join(""),
-    };
+    const text = mergeCalendars(bodies, { name: col.props["{DAV:}displayname"] ?? col.name });
+    return { status: 200, headers: { "content-type": "text/calendar; charset=utf-8", etag }, body: text };
   }
   return {
     status: 200,
@@ -117,17 +124,26 @@ export async function del(m: MethodContext): Promise<DavResponse> {
   const a = m.address;
   const store = m.ctx.store;
   if (a.type === "object") {
-    await deleteObject(
-      store,
-      { kind: a.kind, owner: a.user, name: a.collection },
-      a.object,
-      expectationOf(m.req),
-    );
+    try {
+      await deleteObject(
+        store,
+        { kind: a.kind, owner: a.user, name: a.collection },
+        a.object,
+        expectationOf(m.req),
+      );
+    } catch (err) {
+      // RFC 4918 §9.6: deleting what is not there (here: not even its collection) is a 404, not a conflict.
+      if (err instanceof ParentMissing) {
+        throw new NotFound(`There is no resource at ${objectHref(a.kind, a.user, a.collection, a.object)}.`);
+      }
+      throw err;
+    }
     return { status: 204, headers: {} };
   }
   if (a.type === "collection") {
     const col = await getCollection(store, { kind: a.kind, owner: a.user, name: a.collection });
-    if (!col) throw new NotFound();
+    if (!col)
+      throw new NotFound(`There is no collection at ${collectionHref(a.kind, a.user, a.collection)}.`);
     const im = expectationOf(m.req).ifMatch;
     if (im && im !== "*" && !im.includes(`"${col.id}-${col.seq}"`))
       throw new PreconditionFailed("The collection changed.");
