@@ -13,7 +13,6 @@ import {
   propfindBody,
   propStatus,
   proppatchBody,
-  responseFor,
   XML_HEADERS,
 } from "../helpers/xml.js";
 
