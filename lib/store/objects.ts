@@ -188,19 +188,33 @@ export interface NewObject {
   spanEnd?: string;
 }
 
-/** DynamoDB condition fragment for the client's expectation on the object item. */
+/**
+ * DynamoDB condition fragment for the client's expectation on the object item. An empty tag list
+ * (only weak tags were sent, and weak tags never match for writes) matches nothing; `IN` takes at
+ * most 100 operands, so longer lists are split into OR-ed groups.
+ */
 function expectationCondition(expect: Expectation, values: Record<string, AttributeValue>): string[] {
   const parts: string[] = [];
-  const list = (prefix: string, etags: string[]) =>
-    etags.map((e, i) => {
+  const anyOf = (prefix: string, etags: string[]): string | undefined => {
+    const names = [...new Set(etags)].map((e, i) => {
       values[`:${prefix}${i}`] = { S: e };
       return `:${prefix}${i}`;
     });
+    const groups: string[] = [];
+    for (let i = 0; i < names.length; i += 100)
+      groups.push(`etag IN (${names.slice(i, i + 100).join(", ")})`);
+    return groups.length ? `(${groups.join(" OR ")})` : undefined;
+  };
   if (expect.ifMatch === "*") parts.push("attribute_exists(pk)");
-  else if (expect.ifMatch) parts.push(`etag IN (${list("im", expect.ifMatch).join(", ")})`);
+  else if (expect.ifMatch) {
+    // No strong tag to match: the condition must fail whatever is stored.
+    parts.push(anyOf("im", expect.ifMatch) ?? "(attribute_exists(pk) AND attribute_not_exists(pk))");
+  }
   if (expect.ifNoneMatch === "*") parts.push("attribute_not_exists(pk)");
-  else if (expect.ifNoneMatch)
-    parts.push(`(attribute_not_exists(pk) OR NOT etag IN (${list("inm", expect.ifNoneMatch).join(", ")}))`);
+  else if (expect.ifNoneMatch) {
+    const listed = anyOf("inm", expect.ifNoneMatch);
+    if (listed) parts.push(`(attribute_not_exists(pk) OR NOT ${listed})`);
+  }
   return parts;
 }
 
