@@ -14,6 +14,8 @@ export interface XmlNode {
   attrs?: Record<string, string>;
 }
 
+const XML_NS = "http://www.w3.org/XML/1998/namespace";
+
 export class XmlWriter {
   private prefixes = new Map<string, string>();
   readonly root: XMLBuilder;
@@ -72,7 +74,13 @@ export class XmlWriter {
       if (typeof n === "string") e.txt(n);
       else {
         const c = this.el(e, n.name);
-        for (const [k, v] of Object.entries(n.attrs)) c.att(parseClark(k).local, v);
+        for (const [k, v] of Object.entries(n.attrs)) {
+          // Keep each attribute's namespace (RFC 4918 §4.3); xml: needs no declaration.
+          const { ns, local } = parseClark(k);
+          if (ns === "") c.att(local, v);
+          else if (ns === XML_NS) c.att(XML_NS, `xml:${local}`, v);
+          else c.att(ns, `${this.prefixFor(ns)}:${local}`, v);
+        }
         this.content(c, n);
       }
     }

@@ -4,21 +4,36 @@ import type { XmlElement } from "./parse.js";
 const escapeText = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const escapeAttr = (s: string) => escapeText(s).replace(/"/g, "&quot;");
 
+const XML_NS = "http://www.w3.org/XML/1998/namespace";
+
 function serializeElement(el: XmlElement, parentNs: string): string {
+  // RFC 4918 §4.3: an attribute's namespace is part of the value; each namespaced attribute gets a
+  // prefix declared on its own element, so the fragment stays self-contained.
+  const declared = new Map<string, string>();
   const attrs = Object.entries(el.attrs)
     .map(([name, value]) => {
       const m = /^\{([^}]*)\}(.+)$/.exec(name);
-      // Namespaced attributes other than xml:lang are rare in properties; keep their local name.
+      const ns = m ? m[1] : "";
       const local = m ? m[2] : name;
-      const qualified = m && m[1] === "http://www.w3.org/XML/1998/namespace" ? `xml:${local}` : local;
+      let qualified = local;
+      if (ns === XML_NS) qualified = `xml:${local}`;
+      else if (ns !== "") {
+        let prefix = declared.get(ns);
+        if (!prefix) {
+          prefix = `a${declared.size}`;
+          declared.set(ns, prefix);
+        }
+        qualified = `${prefix}:${local}`;
+      }
       return ` ${qualified}="${escapeAttr(value)}"`;
     })
     .join("");
+  const decls = [...declared].map(([ns, prefix]) => ` xmlns:${prefix}="${escapeAttr(ns)}"`).join("");
   const xmlns = el.ns !== parentNs ? ` xmlns="${escapeAttr(el.ns)}"` : "";
   const inner = serializeContent(el);
   return inner === ""
-    ? `<${el.local}${xmlns}${attrs}/>`
-    : `<${el.local}${xmlns}${attrs}>${inner}</${el.local}>`;
+    ? `<${el.local}${xmlns}${decls}${attrs}/>`
+    : `<${el.local}${xmlns}${decls}${attrs}>${inner}</${el.local}>`;
 }
 
 /**
