@@ -299,12 +299,13 @@ export async function putObject(
     if (!cancelled) return { created: !existing, etag };
     const stale = col;
     col = undefined;
-    if (failed(cancelled, 2)) {
-      throw new UidConflict(input.uid, cancelled.reasons[2].item?.name?.S ?? "another resource");
-    }
+    // The client's own preconditions are answered first (RFC 9110 §13.2.2: 412 before the content is considered).
     if (failed(cancelled, 1)) {
       const current = cancelled.reasons[1].item?.etag?.S;
       if (!satisfies(expect, current)) throw new EtagMismatch(current);
+    }
+    if (failed(cancelled, 2)) {
+      throw new UidConflict(input.uid, cancelled.reasons[2].item?.name?.S ?? "another resource");
     }
     if (failed(cancelled, 0)) return sequenceFailure(stale, cancelled.reasons[0].item);
     return RETRY;
