@@ -140,6 +140,8 @@ export interface ExpandOptions {
   maxOccurrences?: number;
   /** For an unbounded set, generate only the first occurrence (enough for a lower bound). */
   firstOnlyIfUnbounded?: boolean;
+  /** Wall-clock budget in milliseconds (default 250): past it the expansion counts as truncated. */
+  budgetMs?: number;
 }
 
 export interface Expansion {
@@ -202,11 +204,12 @@ export function expandGroup(group: ComponentGroup, opts: ExpandOptions): Expansi
   }
 
   const expansion = new ICAL.RecurExpansion({ component: master, dtstart });
+  const deadline = Date.now() + (opts.budgetMs ?? 250);
   let count = 0;
   for (;;) {
     const occ = expansion.next();
     if (!occ) break;
-    if (++count > max) {
+    if (++count > max || ((count & 255) === 0 && Date.now() > deadline)) {
       result.truncated = true;
       break;
     }
