@@ -162,7 +162,8 @@ describe("PROPFIND (RFC 4918 §9.1)", () => {
 
   it("RFC 8144 §2, Brief: Prefer: return=minimal and Brief: t drop the 404 propstats", async () => {
     const body = propfindBody([dav("displayname"), "{urn:example:unknown}nothing"]);
-    for (const headers of [{ prefer: "return=minimal" }, { brief: "t" }]) {
+    const variants: Record<string, string>[] = [{ prefer: "return=minimal" }, { brief: "t" }];
+    for (const headers of variants) {
       const res = await propfind(CAL, body, headers);
       assert.equal(res.status, 207);
       const [r] = parseMultistatus(res.body);
