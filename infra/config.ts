@@ -35,7 +35,10 @@ export interface DavStackConfig {
   encryption: Encryption;
   /** With `customer-managed`: use this key instead of creating one. */
   kmsKeyArn?: string;
-  /** Adopt an existing table (e.g. one retained from an earlier deployment) instead of creating one. */
+  /**
+   * Adopt an existing table (e.g. one retained from an earlier deployment) instead of creating one;
+   * its settings stay as they are (with `customer-managed`, `kmsKeyArn` names its key for the grant).
+   */
   existingTableName?: string;
   customDomain?: CustomDomain;
   /** ALB only: deploy into this VPC's public subnets instead of creating a small VPC. */
@@ -144,8 +147,11 @@ export function configFromContext(get: Lookup): DavStackConfig {
   if (config.kmsKeyArn && config.encryption !== "customer-managed") {
     throw new ConfigError("context kmsKeyArn needs encryption=customer-managed");
   }
-  if (config.existingTableName && (config.encryption !== "aws-owned" || config.kmsKeyArn)) {
-    throw new ConfigError("context tableName adopts a table as it is; its encryption cannot be set here");
+  if (config.existingTableName && config.encryption === "customer-managed" && !config.kmsKeyArn) {
+    throw new ConfigError(
+      "context tableName adopts a table as it is: for one encrypted with a customer-managed key, give that " +
+        "key's kmsKeyArn so the function may use it",
+    );
   }
 
   const domainName = str(get, "domainName");

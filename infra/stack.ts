@@ -113,6 +113,10 @@ export class DavStack extends Stack {
       return dynamodb.Table.fromTableAttributes(this, "Table", {
         tableName: config.existingTableName,
         globalIndexes: shape.globalSecondaryIndexes.map((g) => g.indexName),
+        encryptionKey:
+          config.encryption === "customer-managed" && config.kmsKeyArn
+            ? kms.Key.fromKeyArn(this, "TableKey", config.kmsKeyArn)
+            : undefined,
       });
     }
     let encryption = dynamodb.TableEncryption.DEFAULT;

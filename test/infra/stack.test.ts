@@ -171,6 +171,13 @@ describe("deploy stack", () => {
       const json = JSON.stringify(dynamo.Resource);
       assert.match(json, /table\/LambdaDav-TableCD117FA1-OLD"/);
       assert.match(json, /table\/LambdaDav-TableCD117FA1-OLD\/index\/\*/);
+      assert.ok(!statements(t).some((s) => asList(s.Action).some((a) => a.startsWith("kms:"))));
+
+      const keyArn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+      const withKey = synth({ existingTableName: "old", encryption: "customer-managed", kmsKeyArn: keyArn });
+      withKey.resourceCountIs("AWS::KMS::Key", 0);
+      const kmsGrant = statements(withKey).find((s) => asList(s.Action).includes("kms:Decrypt"));
+      assert.equal(kmsGrant?.Resource, keyArn);
     });
   });
 
@@ -503,6 +510,7 @@ describe("stack parameters (CDK context)", () => {
       [{ domainName: "dav.example.com", certificateArn: "arn:x" }, /CloudFront/],
       [{ frontDoor: "http-api", domainName: "dav.example.com" }, /certificateArn/],
       [{ kmsKeyArn: "arn:aws:kms:x" }, /customer-managed/],
+      [{ tableName: "old", encryption: "customer-managed" }, /kmsKeyArn/],
       [{ vpcId: "vpc-0123456789abcdef0", publicSubnetIds: "subnet-0123456789abcdef0" }, /only apply to/],
       [
         { frontDoor: "alb", vpcId: "vpc-0123456789abcdef0", publicSubnetIds: "subnet-0123456789abcdef0" },
