@@ -1,0 +1,278 @@
+"""
+Drive lambda-dav with the real python-caldav library (Debian's python3-caldav, v0.11).
+
+Usage: python3 python_caldav.py URL USER PASSWORD
+
+Every step runs even when an earlier one failed; each one is reported as
+{"ok": true, ...observations} or {"ok": false, "error": "..."}. The JSON document on stdout is
+asserted by test/e2e/python-caldav.test.ts; this script only observes, it does not judge.
+"""
+import json
+import re
+import sys
+import traceback
+from datetime import datetime, timezone
+
+import caldav
+from caldav.lib import error
+from caldav.objects import CalendarObjectResource
+
+URL, USER, PASSWORD = sys.argv[1], sys.argv[2], sys.argv[3]
+
+SINGLE_UID = "e2e-single@lambda-dav.test"
+WEEKLY_UID = "e2e-weekly@lambda-dav.test"
+
+
+def vcalendar(uid, summary, dtstart, dtend, extra=""):
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//lambda-dav//python-caldav e2e//EN",
+        "BEGIN:VEVENT",
+        "UID:" + uid,
+        "DTSTAMP:20300101T000000Z",
+        "DTSTART:" + dtstart,
+        "DTEND:" + dtend,
+        "SUMMARY:" + summary,
+    ]
+    if extra:
+        lines.append(extra)
+    lines += ["END:VEVENT", "END:VCALENDAR", ""]
+    return "\r\n".join(lines)
+
+
+SINGLE = vcalendar(SINGLE_UID, "Single", "20300107T100000Z", "20300107T110000Z")
+WEEKLY = vcalendar(
+    WEEKLY_UID, "Weekly", "20300108T090000Z", "20300108T093000Z", "RRULE:FREQ=WEEKLY;COUNT=10"
+)
+
+# Count the times python-caldav had to expand a recurrence itself: it does that only when the
+# server's answer to an <C:expand> query still carries RRULE/RDATE/EXDATE (i.e. did not expand).
+client_side_expansions = []
+_expand_rrule = CalendarObjectResource.expand_rrule
+
+
+def _counting_expand_rrule(self, start, end):
+    client_side_expansions.append(str(self.url))
+    return _expand_rrule(self, start, end)
+
+
+CalendarObjectResource.expand_rrule = _counting_expand_rrule
+
+report = {"steps": {}}
+state = {}
+
+
+def step(name):
+    def run(fn):
+        try:
+            result = fn() or {}
+            report["steps"][name] = {"ok": True, **result}
+        except Exception as exc:  # noqa: BLE001 - every failure is data for the Node test
+            report["steps"][name] = {
+                "ok": False,
+                "error": "%s: %s" % (type(exc).__name__, str(exc)[:2000]),
+                "trace": traceback.format_exc()[-3000:],
+            }
+        return fn
+
+    return run
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def describe(objects):
+    """url, uid, summary and whether the data still holds a recurrence rule, for each object."""
+    out = []
+    for o in objects:
+        data = o.data or ""
+        out.append(
+            {
+                "url": str(o.url),
+                "uid": str(o.icalendar_component.get("UID", "")) if data else None,
+                "summary": str(o.icalendar_component.get("SUMMARY", "")) if data else None,
+                "recurrence_ids": [line for line in data.splitlines() if line.startswith("RECURRENCE-ID")],
+                "has_rrule": "RRULE:" in data,
+            }
+        )
+    return sorted(out, key=lambda x: x["url"])
+
+
+@step("connect")
+def _():
+    state["client"] = caldav.DAVClient(URL, username=USER, password=PASSWORD)
+    state["principal"] = state["client"].principal()
+    return {"principal": str(state["principal"].url)}
+
+
+@step("list_calendars")
+def _():
+    cals = state["principal"].calendars()
+    return {"calendars": [{"url": str(c.url), "name": c.get_display_name()} for c in cals]}
+
+
+@step("make_calendar")
+def _():
+    cal = state["principal"].make_calendar(name="E2E")
+    state["cal"] = cal
+    listed = state["principal"].calendars()
+    return {
+        "url": str(cal.url),
+        "listed": [{"url": str(c.url), "name": c.get_display_name()} for c in listed],
+        "components": cal.get_supported_components(),
+        "by_name": str(state["principal"].calendar(name="E2E").url),
+    }
+
+
+@step("initial_sync_token")
+def _():
+    snapshot = state["cal"].objects(load_objects=True)
+    state["token0"] = snapshot.sync_token
+    return {"token": snapshot.sync_token, "count": len(list(snapshot))}
+
+
+@step("save_events")
+def _():
+    cal = state["cal"]
+    single = cal.save_event(SINGLE)
+    weekly = cal.save_event(WEEKLY)
+    state["single_url"] = str(single.url)
+    state["weekly_url"] = str(weekly.url)
+    return {"single": str(single.url), "weekly": str(weekly.url)}
+
+
+@step("sync_after_save")
+def _():
+    changes = state["cal"].objects_by_sync_token(state["token0"], load_objects=True)
+    state["snapshot"] = state["cal"].objects(load_objects=True)
+    return {
+        "token": changes.sync_token,
+        "changed": describe(changes),
+        "full_token": state["snapshot"].sync_token,
+        "full": describe(state["snapshot"]),
+    }
+
+
+@step("date_search_later_week")
+def _():
+    # The fifth week of the series: only the weekly event occurs there.
+    found = state["cal"].date_search(utc(2030, 2, 4), utc(2030, 2, 11))
+    return {"found": describe(found), "client_side_expansions": list(client_side_expansions)}
+
+
+@step("search_later_week_unexpanded")
+def _():
+    found = state["cal"].search(start=utc(2030, 2, 4), end=utc(2030, 2, 11), event=True)
+    return {"found": describe(found)}
+
+
+@step("search_first_week")
+def _():
+    found = state["cal"].search(start=utc(2030, 1, 7), end=utc(2030, 1, 14), event=True)
+    return {"found": describe(found)}
+
+
+@step("search_after_series")
+def _():
+    # COUNT=10 from 2030-01-08 ends on 2030-03-12; nothing occurs in April.
+    found = state["cal"].search(start=utc(2030, 4, 1), end=utc(2030, 4, 8), event=True)
+    return {"found": describe(found)}
+
+
+@step("event_by_uid")
+def _():
+    ev = state["cal"].event_by_uid(SINGLE_UID)
+    return {"url": str(ev.url), "summary": str(ev.icalendar_component.get("SUMMARY"))}
+
+
+@step("edit_event")
+def _():
+    ev = state["cal"].event_by_url(state["single_url"])
+    ev.icalendar_component["SUMMARY"] = "Edited"
+    ev.save()
+    again = state["cal"].event_by_url(state["single_url"])
+    return {"summary": str(again.icalendar_component.get("SUMMARY"))}
+
+
+@step("delete_event")
+def _():
+    state["cal"].event_by_url(state["weekly_url"]).delete()
+    try:
+        state["cal"].event_by_url(state["weekly_url"])
+        gone = False
+    except error.NotFoundError:
+        gone = True
+    return {"gone": gone}
+
+
+@step("sync_after_edit_and_delete")
+def _():
+    token = state["snapshot"].sync_token
+    raw = state["cal"].objects_by_sync_token(token, load_objects=False)
+    updated, deleted = state["snapshot"].sync()
+    return {
+        "token_before": token,
+        "reported": sorted(str(o.url) for o in raw),
+        "token": state["snapshot"].sync_token,
+        "updated": describe(updated),
+        "deleted": sorted(str(o.url) for o in deleted),
+        "remaining": describe(state["snapshot"]),
+    }
+
+
+@step("sync_with_current_token")
+def _():
+    unchanged = state["cal"].objects_by_sync_token(state["snapshot"].sync_token)
+    return {"reported": sorted(str(o.url) for o in unchanged)}
+
+
+@step("duplicate_uid_other_url")
+def _():
+    cal = state["cal"]
+    dup_url = cal.url.join("duplicate-of-single.ics")
+    dup = caldav.Event(
+        state["client"],
+        url=dup_url,
+        parent=cal,
+        data=vcalendar(SINGLE_UID, "Duplicate", "20300110T100000Z", "20300110T110000Z"),
+    )
+    try:
+        dup.save()
+        rejected, message = False, None
+    except error.PutError as exc:
+        rejected, message = True, str(exc)
+    # errmsg() in python-caldav formats the answer as "<status> <reason>\n\n<body>".
+    status = re.search(r"(\d{3}) ", message or "")
+    try:
+        cal.event_by_url(dup_url)
+        stored = True
+    except error.NotFoundError:
+        stored = False
+    return {
+        "rejected": rejected,
+        "status": int(status.group(1)) if status else None,
+        "message": (message or "")[:1500],
+        "stored": stored,
+        "url": str(dup_url),
+    }
+
+
+@step("no_overwrite_existing_uid")
+def _():
+    try:
+        state["cal"].save_event(SINGLE, no_overwrite=True)
+        return {"refused": False}
+    except error.ConsistencyError as exc:
+        return {"refused": True, "message": str(exc)}
+
+
+@step("delete_calendar")
+def _():
+    url = str(state["cal"].url)
+    state["cal"].delete()
+    return {"listed": [str(c.url) for c in state["principal"].calendars()], "url": url}
+
+
+print(json.dumps(report, indent=1))
