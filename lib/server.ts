@@ -5,11 +5,11 @@
  */
 import { authenticate } from "./auth/basic.js";
 import { ensureProvisioned } from "./auth/provision.js";
-import { errorResponse, MethodNotAllowed, PayloadTooLarge, BadRequest } from "./errors.js";
+import { errorResponse, MethodNotAllowed, PayloadTooLarge, BadRequest, Conflict } from "./errors.js";
 import { decodePath, type DavRequest, type DavResponse } from "./http/message.js";
 import type { Store } from "./store/users.js";
 import type { MethodContext, MethodHandler } from "./webdav/method.js";
-import { collectionHref, parseAddress, type Address } from "./webdav/paths.js";
+import { objectHref, parseAddress, type Address } from "./webdav/paths.js";
 import { propfind } from "./webdav/propfind.js";
 import { proppatch } from "./webdav/proppatch.js";
 import { checkAccess } from "./webdav/resource.js";
@@ -101,10 +101,7 @@ export async function handle(ctx: DavContext, req: DavRequest): Promise<DavRespo
   } catch (err) {
     const a = address;
     response = errorResponse(err, {
-      hrefFor:
-        a && "collection" in a
-          ? (name) => `${collectionHref(a.kind, a.user, a.collection)}${encodeURIComponent(name)}`
-          : undefined,
+      hrefFor: a && "collection" in a ? (name) => objectHref(a.kind, a.user, a.collection, name) : undefined,
     });
   }
   // Marks every answer as coming from this handler, so `npm run probe` can tell what reached us.
@@ -143,6 +140,10 @@ async function dispatch(ctx: DavContext, req: DavRequest, address: Address): Pro
     throw new MethodNotAllowed(`${req.method} is not supported here.`, allowed.join(", "));
   }
   if (address.type === "unknown" || address.type === "well-known") {
+    // Nothing can exist this deep; a create here lacks its parent collection (RFC 4918 §9.3.1, §9.7.1).
+    if (address.type === "unknown" && ["MKCOL", "MKCALENDAR", "PUT"].includes(req.method)) {
+      throw new Conflict("The parent collection does not exist.");
+    }
     return {
       status: 404,
       headers: { "content-type": "text/plain; charset=utf-8" },
