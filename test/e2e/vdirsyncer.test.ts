@@ -1,0 +1,296 @@
+/**
+ * End to end with vdirsyncer (Debian's vdirsyncer, 0.19): a `caldav` and a `carddav` storage on the
+ * handler behind a loopback HTTP server, each paired with a `filesystem` storage in a temp dir.
+ * `vdirsyncer discover` creates the missing collections on both sides (extended MKCOL on the
+ * server), then `vdirsyncer sync` moves items both ways: PROPFIND Depth 1 for hrefs and ETags,
+ * calendar-multiget / addressbook-multiget to fetch, PUT with If-None-Match: * / If-Match to write,
+ * DELETE with If-Match to remove. The tests check each side after each sync.
+ *
+ * The tests in the describe block run in order and build on each other, like a user's session.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { startTestServer, PASSWORDS, type TestServer } from "../helpers/server.js";
+import { parseMultistatus, prop, propfindBody, XML_HEADERS } from "../helpers/xml.js";
+import { clientMissing, findWorking, run, type RunResult } from "./clients/run.js";
+
+const vdirsyncer = await findWorking(["vdirsyncer"], ["--version"]);
+
+const CRLF = (...lines: string[]) => lines.join("\r\n") + "\r\n";
+
+function ics(uid: string, summary: string, extra: string[] = []): string {
+  return CRLF(
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//lambda-dav//vdirsyncer e2e//EN",
+    "BEGIN:VEVENT",
+    `UID:${uid}`,
+    "DTSTAMP:20300101T000000Z",
+    "DTSTART:20300107T100000Z",
+    "DTEND:20300107T110000Z",
+    `SUMMARY:${summary}`,
+    ...extra,
+    "END:VEVENT",
+    "END:VCALENDAR",
+  );
+}
+
+function vcard3(uid: string, fn: string): string {
+  return CRLF("BEGIN:VCARD", "VERSION:3.0", `UID:${uid}`, `FN:${fn}`, `N:${fn};;;;`, "END:VCARD");
+}
+
+function vcard4(uid: string, fn: string): string {
+  return CRLF("BEGIN:VCARD", "VERSION:4.0", `UID:${uid}`, `FN:${fn}`, "KIND:individual", "END:VCARD");
+}
+
+interface ServerItem {
+  href: string;
+  etag: string;
+  body: string;
+}
+
+if (!vdirsyncer) {
+  clientMissing("vdirsyncer", "apt-get install -y --no-install-recommends vdirsyncer");
+} else {
+  const server: TestServer = await startTestServer();
+  const dir = mkdtempSync(join(tmpdir(), "lambda-dav-vdirsyncer-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cal = join(dir, "calendars");
+  const card = join(dir, "contacts");
+  const config = join(dir, "config");
+
+  const storage = (name: string, lines: string[]) => [`[storage ${name}]`, ...lines, ""];
+  const remote = (type: string) => [
+    `type = "${type}"`,
+    `url = "${server.url}/"`,
+    `username = "alice"`,
+    `password = "${PASSWORDS.alice}"`,
+  ];
+  writeFileSync(
+    config,
+    [
+      "[general]",
+      `status_path = "${join(dir, "status")}/"`,
+      "",
+      "[pair cal]",
+      'a = "cal_local"',
+      'b = "cal_remote"',
+      'collections = ["from a", "from b"]',
+      "",
+      ...storage("cal_local", ['type = "filesystem"', `path = "${cal}/"`, 'fileext = ".ics"']),
+      ...storage("cal_remote", remote("caldav")),
+      "[pair card]",
+      'a = "card_local"',
+      'b = "card_remote"',
+      'collections = ["from a", "from b"]',
+      "",
+      ...storage("card_local", ['type = "filesystem"', `path = "${card}/"`, 'fileext = ".vcf"']),
+      ...storage("card_remote", remote("carddav")),
+    ].join("\n"),
+  );
+
+  /** Run vdirsyncer with a private HOME/XDG dirs; `input` answers its prompts. */
+  const vds = async (args: string[], input = ""): Promise<RunResult & { output: string }> => {
+    const env = {
+      PATH: process.env.PATH,
+      LANG: "C.UTF-8",
+      LC_ALL: "C.UTF-8",
+      HOME: dir,
+      XDG_CONFIG_HOME: join(dir, "xdg-config"),
+      XDG_DATA_HOME: join(dir, "xdg-data"),
+      XDG_CACHE_HOME: join(dir, "xdg-cache"),
+      VDIRSYNCER_CONFIG: config,
+    };
+    const result = await run(vdirsyncer, ["-c", config, ...args], { env, input, timeoutMs: 25_000 });
+    return { ...result, output: `${result.stdout}${result.stderr}` };
+  };
+  const sync = async () => {
+    const result = await vds(["sync"]);
+    assert.equal(result.code, 0, `vdirsyncer sync failed:\n${result.output}`);
+    assert.doesNotMatch(result.output, /error:|critical:|Traceback/i, result.output);
+    return result.output;
+  };
+
+  /** The server's view of a collection: UID → href, ETag and body, read with PROPFIND + GET. */
+  const serverItems = async (path: string): Promise<Map<string, ServerItem>> => {
+    const res = await server.request("PROPFIND", path, {
+      headers: { ...XML_HEADERS, depth: "1" },
+      body: propfindBody(["{DAV:}getetag", "{DAV:}resourcetype"]),
+    });
+    assert.equal(res.status, 207, `PROPFIND ${path}: ${res.status} ${res.body}`);
+    const items = new Map<string, ServerItem>();
+    for (const r of parseMultistatus(res.body)) {
+      if (r.href.endsWith("/")) continue;
+      const got = await server.request("GET", r.href);
+      assert.equal(got.status, 200, `GET ${r.href}`);
+      const uid = /^UID:(.*)$/m.exec(got.body)?.[1].trim();
+      assert.ok(uid, `${r.href} has a UID`);
+      items.set(uid, { href: r.href, etag: prop(r, "{DAV:}getetag")?.text ?? "", body: got.body });
+    }
+    return items;
+  };
+
+  /** The local side: UID → file name and content, for one collection directory. */
+  const localItems = (collectionDir: string): Map<string, { file: string; body: string }> => {
+    const items = new Map<string, { file: string; body: string }>();
+    for (const name of readdirSync(collectionDir)) {
+      if (name.startsWith(".")) continue;
+      const body = readFileSync(join(collectionDir, name), "utf8");
+      const uid = /^UID:(.*)$/m.exec(body)?.[1].trim();
+      if (uid) items.set(uid, { file: join(collectionDir, name), body });
+    }
+    return items;
+  };
+
+  const put = async (path: string, body: string, type: string, headers: Record<string, string> = {}) => {
+    const res = await server.request("PUT", path, { headers: { "content-type": type, ...headers }, body });
+    assert.ok([201, 204].includes(res.status), `PUT ${path}: ${res.status} ${res.body}`);
+  };
+
+  describe("vdirsyncer 0.19 against lambda-dav", () => {
+    it("vdirsyncer: discover finds the default calendar and address book and creates missing ones with extended MKCOL (RFC 6764, RFC 5689)", async () => {
+      // Local collections that do not exist on the server yet ("from a")…
+      mkdirSync(join(cal, "e2e-local"), { recursive: true });
+      writeFileSync(join(cal, "e2e-local", "vd-single.ics"), ics("vd-single", "Single"));
+      writeFileSync(
+        join(cal, "e2e-local", "vd-weekly.ics"),
+        ics("vd-weekly", "Weekly", ["RRULE:FREQ=WEEKLY;COUNT=10"]),
+      );
+      mkdirSync(join(card, "e2e-contacts"), { recursive: true });
+      writeFileSync(join(card, "e2e-contacts", "vd-ada.vcf"), vcard3("vd-ada", "Ada Lovelace"));
+      writeFileSync(join(card, "e2e-contacts", "vd-grace.vcf"), vcard4("vd-grace", "Grace Hopper"));
+      // …and items in the server's auto-created default collections ("from b").
+      await put(
+        "/calendars/alice/default/server-made.ics",
+        ics("vd-server", "From the server"),
+        "text/calendar",
+      );
+      await put(
+        "/addressbooks/alice/default/server-card.vcf",
+        vcard3("vd-server-card", "Server Card"),
+        "text/vcard",
+      );
+      // A second one, so deleting the first later does not empty the collection (vdirsyncer refuses
+      // to sync a collection that was "completely emptied" on one side).
+      await put(
+        "/addressbooks/alice/default/server-card-2.vcf",
+        vcard4("vd-server-card-2", "Kept"),
+        "text/vcard",
+      );
+
+      // One "y" per collection missing on one side: e2e-local and e2e-contacts on the server,
+      // default in each local directory.
+      const discover = await vds(["discover"], "y\n".repeat(8));
+      assert.equal(discover.code, 0, discover.output);
+      assert.match(discover.output, /cal_remote:\s*\n\s*- "default" \("Calendar"\)/);
+      assert.match(discover.output, /card_remote:\s*\n\s*- "default" \("Contacts"\)/);
+      assert.match(discover.output, /Saved for cal: collections = \["e2e-local", "default"\]/);
+      assert.match(discover.output, /Saved for card: collections = \["e2e-contacts", "default"\]/);
+
+      for (const [path, type] of [
+        ["/calendars/alice/e2e-local/", "{urn:ietf:params:xml:ns:caldav}calendar"],
+        ["/addressbooks/alice/e2e-contacts/", "{urn:ietf:params:xml:ns:carddav}addressbook"],
+      ]) {
+        const res = await server.request("PROPFIND", path, {
+          headers: { ...XML_HEADERS, depth: "0" },
+          body: propfindBody(["{DAV:}resourcetype"]),
+        });
+        assert.equal(res.status, 207, `${path} was created: ${res.status}`);
+        const types = prop(parseMultistatus(res.body)[0], "{DAV:}resourcetype")?.children.map((c) => c.name);
+        assert.deepEqual(types?.sort(), ["{DAV:}collection", type].sort(), path);
+      }
+      assert.deepEqual(readdirSync(cal).sort(), ["default", "e2e-local"]);
+      assert.deepEqual(readdirSync(card).sort(), ["default", "e2e-contacts"]);
+    });
+
+    it("vdirsyncer: local .ics files sync up and a server-side event syncs down (RFC 4791 §5.3.2, §7.9 calendar-multiget)", async () => {
+      const output = await sync();
+      assert.match(output, /Copying \(uploading\) item vd-single to cal_remote\/e2e-local/);
+      const up = await serverItems("/calendars/alice/e2e-local/");
+      assert.deepEqual([...up.keys()].sort(), ["vd-single", "vd-weekly"]);
+      assert.match(up.get("vd-single")!.body, /^SUMMARY:Single\r$/m);
+      assert.match(up.get("vd-weekly")!.body, /^RRULE:FREQ=WEEKLY;COUNT=10\r$/m);
+
+      const down = localItems(join(cal, "default"));
+      assert.deepEqual([...down.keys()], ["vd-server"]);
+      assert.match(down.get("vd-server")!.body, /^SUMMARY:From the server\r?$/m);
+    });
+
+    it("vdirsyncer: .vcf files (vCard 3.0 and 4.0) sync up and a server-side contact syncs down (RFC 6352 §5.1, §8.7 addressbook-multiget)", async () => {
+      const up = await serverItems("/addressbooks/alice/e2e-contacts/");
+      assert.deepEqual([...up.keys()].sort(), ["vd-ada", "vd-grace"]);
+      assert.match(up.get("vd-ada")!.body, /^FN:Ada Lovelace\r$/m);
+      assert.match(up.get("vd-grace")!.body, /^VERSION:4\.0\r$/m);
+      const down = localItems(join(card, "default"));
+      assert.deepEqual([...down.keys()].sort(), ["vd-server-card", "vd-server-card-2"]);
+      assert.match(down.get("vd-server-card")!.body, /^FN:Server Card\r?$/m);
+    });
+
+    it("vdirsyncer: a second sync with no changes writes nothing, so ETags are stable (RFC 9110 §8.8.3)", async () => {
+      const before = await serverItems("/calendars/alice/e2e-local/");
+      const output = await sync();
+      assert.doesNotMatch(output, /Copying|Deleting|conflict/i, output);
+      const afterSync = await serverItems("/calendars/alice/e2e-local/");
+      for (const [uid, item] of before) assert.equal(afterSync.get(uid)?.etag, item.etag, uid);
+    });
+
+    it("vdirsyncer: a server-side change (PUT with If-Match) syncs down to the local file (RFC 9110 §13.1.1)", async () => {
+      const single = (await serverItems("/calendars/alice/e2e-local/")).get("vd-single")!;
+      await put(single.href, ics("vd-single", "Changed on the server"), "text/calendar", {
+        "if-match": single.etag,
+      });
+      const ada = (await serverItems("/addressbooks/alice/e2e-contacts/")).get("vd-ada")!;
+      await put(ada.href, vcard3("vd-ada", "Ada King"), "text/vcard", { "if-match": ada.etag });
+
+      const output = await sync();
+      assert.match(output, /Copying \(updating\) item vd-single to cal_local\/e2e-local/);
+      assert.match(
+        localItems(join(cal, "e2e-local")).get("vd-single")!.body,
+        /^SUMMARY:Changed on the server\r?$/m,
+      );
+      assert.match(localItems(join(card, "e2e-contacts")).get("vd-ada")!.body, /^FN:Ada King\r?$/m);
+    });
+
+    it("vdirsyncer: a locally edited file updates the server copy with a conditional PUT (RFC 9110 §13.1.1)", async () => {
+      const before = (await serverItems("/calendars/alice/e2e-local/")).get("vd-weekly")!;
+      const local = localItems(join(cal, "e2e-local")).get("vd-weekly")!;
+      writeFileSync(local.file, ics("vd-weekly", "Weekly, edited locally", ["RRULE:FREQ=WEEKLY;COUNT=10"]));
+      const grace = localItems(join(card, "e2e-contacts")).get("vd-grace")!;
+      writeFileSync(grace.file, vcard4("vd-grace", "Rear Admiral Grace Hopper"));
+
+      const output = await sync();
+      assert.match(output, /Copying \(updating\) item vd-weekly to cal_remote\/e2e-local/);
+      const now = (await serverItems("/calendars/alice/e2e-local/")).get("vd-weekly")!;
+      assert.equal(now.href, before.href);
+      assert.notEqual(now.etag, before.etag, "the ETag changes with the content");
+      assert.match(now.body, /^SUMMARY:Weekly, edited locally\r$/m);
+      const graceNow = (await serverItems("/addressbooks/alice/e2e-contacts/")).get("vd-grace")!;
+      assert.match(graceNow.body, /^FN:Rear Admiral Grace Hopper\r$/m);
+    });
+
+    it("vdirsyncer: deleting a local file deletes it on the server, and a server-side DELETE removes the local file (RFC 4918 §9.6)", async () => {
+      const single = (await serverItems("/calendars/alice/e2e-local/")).get("vd-single")!;
+      rmSync(localItems(join(cal, "e2e-local")).get("vd-single")!.file);
+      const ada = (await serverItems("/addressbooks/alice/e2e-contacts/")).get("vd-ada")!;
+      rmSync(localItems(join(card, "e2e-contacts")).get("vd-ada")!.file);
+      const serverCard = (await serverItems("/addressbooks/alice/default/")).get("vd-server-card")!;
+      const del = await server.request("DELETE", serverCard.href);
+      assert.equal(del.status, 204);
+
+      const output = await sync();
+      assert.match(output, /Deleting item vd-single from cal_remote\/e2e-local/);
+      assert.equal((await server.request("GET", single.href)).status, 404);
+      assert.equal((await server.request("GET", ada.href)).status, 404);
+      assert.deepEqual([...(await serverItems("/calendars/alice/e2e-local/")).keys()], ["vd-weekly"]);
+      assert.deepEqual([...(await serverItems("/addressbooks/alice/e2e-contacts/")).keys()], ["vd-grace"]);
+      assert.deepEqual(
+        [...localItems(join(card, "default")).keys()],
+        ["vd-server-card-2"],
+        "the server-side delete synced down",
+      );
+    });
+  });
+}
