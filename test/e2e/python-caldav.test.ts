@@ -152,10 +152,43 @@ if (!python) {
       );
       assert.equal(dup.rejected, true, "python-caldav raised PutError");
       assert.equal(dup.status, 409);
-      assert.match(dup.message, /<C:no-uid-conflict><D:href>[^<]+<\/D:href><\/C:no-uid-conflict>/);
-      assert.ok(dup.message.includes(`<D:href>${new URL(saved.single).pathname}</D:href>`), dup.message);
+      const href = /<C:no-uid-conflict><D:href>([^<]+)<\/D:href><\/C:no-uid-conflict>/.exec(dup.message)?.[1];
+      assert.ok(href, `a CALDAV:no-uid-conflict with the existing resource's href: ${dup.message}`);
+      // Either spelling of the same path is fine ("@" may or may not be percent-encoded).
+      assert.equal(decodeURIComponent(href), decodeURIComponent(new URL(saved.single).pathname));
       assert.equal(dup.stored, false, "nothing was stored at the second URL");
     });
+
+    it("python-caldav: pending tasks are found with negated text-match and is-not-defined filters (RFC 4791 §9.7.4, §9.7.5)", () => {
+      const todos = step<{ pending: string[]; all: string[]; events: string[] }>("todos");
+      assert.deepEqual(todos.pending, ["e2e-todo-nostatus", "e2e-todo-open"]);
+      assert.deepEqual(todos.all, [
+        "e2e-todo-cancelled",
+        "e2e-todo-done",
+        "e2e-todo-nostatus",
+        "e2e-todo-open",
+      ]);
+      assert.deepEqual(todos.events, ["e2e-single@lambda-dav.test"], "a VEVENT comp-filter returns no VTODO");
+    });
+
+    it(
+      "python-caldav: an undated VTODO or VJOURNAL is accepted, not refused by min/max-date-time (RFC 5545 §3.6.2, RFC 4791 §5.2.6, §9.9)",
+      {
+        todo:
+          "server bug: lib/caldav/validate.ts computeSpan() feeds the 'overlaps everything' sentinels " +
+          "[MIN_SEC, MAX_SEC] of undated components into earliest/latest, so they trip min/max-date-time (403)",
+      },
+      () => {
+        const undated = step<{
+          puts: Record<string, { status: number; body: string }>;
+          pending_after: string[];
+        }>("undated_components");
+        for (const [name, put] of Object.entries(undated.puts)) {
+          assert.equal(put.status, 201, `${name}: ${put.status} ${put.body}`);
+        }
+        assert.ok(undated.pending_after.includes("e2e-todo-undated"), "an undated task is pending");
+      },
+    );
 
     it("python-caldav: deleting the calendar removes it from the calendar home (RFC 4918 §9.6.1)", async () => {
       const deleted = step<{ url: string; listed: string[] }>("delete_calendar");

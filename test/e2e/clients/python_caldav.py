@@ -268,6 +268,74 @@ def _():
         return {"refused": True, "message": str(exc)}
 
 
+def vtodo(uid, summary, extra=()):
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//lambda-dav//python-caldav e2e//EN",
+        "BEGIN:VTODO",
+        "UID:" + uid,
+        "DTSTAMP:20300101T000000Z",
+        "SUMMARY:" + summary,
+        *extra,
+        "END:VTODO",
+        "END:VCALENDAR",
+        "",
+    ]
+    return "\r\n".join(lines)
+
+
+@step("todos")
+def _():
+    # python-caldav finds pending tasks with three queries: no COMPLETED and STATUS not
+    # COMPLETED/CANCELLED (negated text-match), STATUS undefined (is-not-defined), and
+    # STATUS:NEEDS-ACTION. A server that gets either filter wrong loses or leaks tasks.
+    cal = state["cal"]
+    due = "DUE:20300110T120000Z"
+    cal.save_todo(vtodo("e2e-todo-open", "Open", [due, "STATUS:NEEDS-ACTION"]))
+    cal.save_todo(vtodo("e2e-todo-nostatus", "No status", [due]))
+    cal.save_todo(vtodo("e2e-todo-done", "Done", [due, "STATUS:COMPLETED", "COMPLETED:20300102T000000Z"]))
+    cal.save_todo(vtodo("e2e-todo-cancelled", "Cancelled", [due, "STATUS:CANCELLED"]))
+    pending = cal.todos()
+    everything = cal.todos(include_completed=True)
+    events = cal.events()
+    return {
+        "pending": sorted(str(t.icalendar_component["UID"]) for t in pending),
+        "all": sorted(str(t.icalendar_component["UID"]) for t in everything),
+        "events": sorted(str(e.icalendar_component["UID"]) for e in events),
+    }
+
+
+@step("undated_components")
+def _():
+    # RFC 5545 lets a VTODO and a VJOURNAL go without DTSTART/DUE (task apps create such "someday"
+    # tasks all the time); RFC 4791 §9.9 says they overlap every time range. python-caldav turns
+    # any 403 into a bare AuthorizationError, so PUT through its requests session (with the auth
+    # it negotiated) to report the server's status and body.
+    cal = state["cal"]
+    client = state["client"]
+    bodies = {
+        "todo-undated": vtodo("e2e-todo-undated", "Someday"),
+        "todo-created-only": vtodo("e2e-todo-created", "Created only", ["CREATED:20300101T000000Z"]),
+        "journal-undated": vtodo("e2e-journal-undated", "Note").replace("VTODO", "VJOURNAL"),
+    }
+    out = {}
+    for name, body in bodies.items():
+        r = client.session.request(
+            "PUT",
+            str(cal.url.join(name + ".ics")),
+            data=body.encode("utf-8"),
+            headers={"Content-Type": 'text/calendar; charset="utf-8"'},
+            auth=client.auth,
+            timeout=30,
+        )
+        out[name] = {"status": r.status_code, "body": r.text[:1000]}
+    pending = cal.todos()
+    out["pending_after"] = sorted(str(t.icalendar_component["UID"]) for t in pending)
+    pending_after = out.pop("pending_after")
+    return {"puts": out, "pending_after": pending_after}
+
+
 @step("delete_calendar")
 def _():
     url = str(state["cal"].url)
