@@ -79,6 +79,7 @@ if (!vdirsyncer) {
       'a = "cal_local"',
       'b = "cal_remote"',
       'collections = ["from a", "from b"]',
+      'metadata = ["displayname", "color"]',
       "",
       ...storage("cal_local", ['type = "filesystem"', `path = "${cal}/"`, 'fileext = ".ics"']),
       ...storage("cal_remote", remote("caldav")),
@@ -269,6 +270,46 @@ if (!vdirsyncer) {
       assert.match(now.body, /^SUMMARY:Weekly, edited locally\r$/m);
       const graceNow = (await serverItems("/addressbooks/alice/e2e-contacts/")).get("vd-grace")!;
       assert.match(graceNow.body, /^FN:Rear Admiral Grace Hopper\r$/m);
+    });
+
+    it("vdirsyncer: metasync pulls a displayname down and pushes a local displayname and color up with PROPPATCH (RFC 4918 §9.2)", async () => {
+      const metasync = async () => {
+        const result = await vds(["metasync"]);
+        assert.equal(result.code, 0, result.output);
+        assert.doesNotMatch(result.output, /error:|critical:|Traceback/i, result.output);
+      };
+      const calendarProps = async (path: string) => {
+        const res = await server.request("PROPFIND", path, {
+          headers: { ...XML_HEADERS, depth: "0" },
+          body: propfindBody(["{DAV:}displayname", "{http://apple.com/ns/ical/}calendar-color"]),
+        });
+        assert.equal(res.status, 207);
+        const r = parseMultistatus(res.body)[0];
+        return {
+          displayname: prop(r, "{DAV:}displayname")?.text,
+          color: prop(r, "{http://apple.com/ns/ical/}calendar-color")?.text,
+        };
+      };
+      const readMeta = (collection: string, key: string) => readFileSync(join(cal, collection, key), "utf8");
+
+      await metasync();
+      assert.equal(readMeta("default", "displayname"), "Calendar", "the server's displayname came down");
+
+      writeFileSync(join(cal, "e2e-local", "displayname"), "Trip planning");
+      writeFileSync(join(cal, "e2e-local", "color"), "#FF8800");
+      await metasync();
+      assert.deepEqual(await calendarProps("/calendars/alice/e2e-local/"), {
+        displayname: "Trip planning",
+        color: "#FF8800",
+      });
+
+      const patch = await server.request("PROPPATCH", "/calendars/alice/default/", {
+        headers: XML_HEADERS,
+        body: '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Family</D:displayname></D:prop></D:set></D:propertyupdate>',
+      });
+      assert.equal(patch.status, 207);
+      await metasync();
+      assert.equal(readMeta("default", "displayname"), "Family", "a server-side rename came down");
     });
 
     it("vdirsyncer: deleting a local file deletes it on the server, and a server-side DELETE removes the local file (RFC 4918 §9.6)", async () => {
