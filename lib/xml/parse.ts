@@ -21,6 +21,12 @@ export interface XmlElement {
   nsScope: Record<string, string>;
 }
 
+/**
+ * Deepest element nesting accepted. DAV bodies nest a dozen levels at most; saxes resolves each
+ * element's namespace by walking up the open elements, so unbounded depth costs quadratic time.
+ */
+export const MAX_DEPTH = 64;
+
 export class XmlParseError extends Error {
   override name = "XmlParseError";
 }
@@ -39,6 +45,10 @@ export function parseXml(input: Buffer | string): XmlElement {
     error ??= new XmlParseError("DTDs are not accepted in request bodies");
   });
   parser.on("opentag", (tag) => {
+    if (stack.length >= MAX_DEPTH) {
+      // Thrown out of write() to stop parsing at once.
+      throw new XmlParseError(`elements are nested more than ${MAX_DEPTH} levels deep`);
+    }
     const attrs: Record<string, string> = {};
     for (const a of Object.values(tag.attributes)) {
       if (typeof a === "string") continue;

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { renderError, XmlWriter } from "../../lib/xml/build.js";
 import { renderMultistatus } from "../../lib/xml/multistatus.js";
 import { dav, NS } from "../../lib/xml/names.js";
-import { parseXml, XmlParseError, type XmlElement } from "../../lib/xml/parse.js";
+import { MAX_DEPTH, parseXml, XmlParseError, type XmlElement } from "../../lib/xml/parse.js";
 import { serializeContent } from "../../lib/xml/serialize.js";
 import { errorConditions, parseMultistatus, propStatus } from "../helpers/xml.js";
 
@@ -88,6 +88,18 @@ describe("XML parsing (Namespaces in XML 1.0, RFC 4918 §8.2)", () => {
         JSON.stringify(bad),
       );
     }
+  });
+
+  it("resource limits: nesting deeper than MAX_DEPTH is refused at once (no quadratic namespace walk)", () => {
+    const nested = (depth: number) => "<a>".repeat(depth) + "</a>".repeat(depth);
+    assert.equal(parseXml(nested(MAX_DEPTH)).name, "{}a");
+    const started = performance.now();
+    assert.throws(
+      () => parseXml(nested(50_000)),
+      (e: Error) => e instanceof XmlParseError && /nested/.test(e.message),
+    );
+    assert.throws(() => parseXml(nested(MAX_DEPTH + 1)), XmlParseError);
+    assert.ok(performance.now() - started < 1000, "refused without parsing the rest");
   });
 
   it("XML 1.0 §4.3.3: a UTF-8 byte-order mark before the declaration is accepted", () => {

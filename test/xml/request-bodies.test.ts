@@ -115,6 +115,19 @@ describe("XML request bodies over HTTP (RFC 4918 §8.2, §8.4)", () => {
     }
   });
 
+  it("resource limits: a deeply nested dead property value → 400 promptly, not a 500 or a stalled request", async () => {
+    const depth = 30_000;
+    const body =
+      `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:deep xmlns:x="urn:x">` +
+      `${"<a>".repeat(depth)}${"</a>".repeat(depth)}</x:deep></D:prop></D:set></D:propertyupdate>`;
+    const big = await startTestServer();
+    const started = performance.now();
+    const res = await big.request("PROPPATCH", CAL, { headers: XML_HEADERS, body });
+    assert.equal(res.status, 400, res.body);
+    assert.match(res.body, /nested/);
+    assert.ok(performance.now() - started < 5000);
+  });
+
   it("RFC 9110 §15.5.14: a body larger than maxBodyBytes → 413; one at the limit is processed", async () => {
     const pad = (n: number) => {
       const head = `<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>`;
