@@ -5,13 +5,29 @@
  */
 import { BadRequest } from "../errors.js";
 import type { DavResponse } from "../http/message.js";
-import { updateCollectionProps, type PropertyChange } from "../store/collections.js";
+import { updateCollectionProps, type CollectionRecord, type PropertyChange } from "../store/collections.js";
 import { multistatusResponse, renderMultistatus, type PropStat } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import { serializeContent } from "../xml/serialize.js";
 import { xmlBody, type MethodContext } from "./method.js";
 import { PROPERTY_MAP } from "./properties.js";
 import { resolveOrThrow } from "./resource.js";
+
+/** Room for a collection's live and dead properties together, well inside DynamoDB's item limit. */
+export const MAX_PROPERTY_BYTES = 128 * 1024;
+
+/** Bytes the collection's properties would take after the change. */
+function storedSize(col: CollectionRecord, change: Required<PropertyChange>): number {
+  const props = { ...col.props, ...change.setProps };
+  for (const p of change.removeProps) delete props[p];
+  const dead = { ...col.dead, ...change.setDead };
+  for (const p of change.removeDead) delete dead[p];
+  let bytes = 0;
+  for (const [k, v] of [...Object.entries(props), ...Object.entries(dead)]) {
+    bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+  }
+  return bytes;
+}
 
 interface Outcome {
   name: string;
@@ -65,6 +81,18 @@ export async function proppatch(m: MethodContext): Promise<DavResponse> {
         delete change.setDead[name];
       }
       outcomes.push({ name, status: 200 });
+    }
+  }
+
+  if (target.type === "collection" && !outcomes.some((o) => o.status !== 200)) {
+    // RFC 4918 §9.2.1: 507 when there is no room to record the properties (a DynamoDB item holds 400 KB).
+    if (storedSize(target.col, change) > MAX_PROPERTY_BYTES) {
+      for (const o of outcomes) {
+        if (o.name in change.setProps || o.name in change.setDead) {
+          o.status = 507;
+          o.description = `The properties of a collection may take up to ${MAX_PROPERTY_BYTES} bytes.`;
+        }
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { apple, cal, cs, dav } from "../../lib/xml/names.js";
 import { parseXml, type XmlElement } from "../../lib/xml/parse.js";
+import { MAX_PROPERTY_BYTES } from "../../lib/webdav/proppatch.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import {
   mustProp,
@@ -156,6 +157,38 @@ describe("PROPPATCH (RFC 4918 §9.2)", () => {
       assert.ok(got, `${original.name} returned`);
       assert.deepEqual(shape(got), shape(original), `${original.name} round-trips`);
     }
+  });
+
+  it("RFC 4918 §9.2.1: no room to record the properties → 507 for those set, 424 for the rest, nothing stored", async () => {
+    const huge = "x".repeat(MAX_PROPERTY_BYTES);
+    const r = await patchOps(CAL, [
+      { set: dav("displayname"), value: "Too big a change" },
+      { set: "{urn:example:dead}huge", value: huge },
+      { remove: apple("calendar-color") },
+    ]);
+    assert.equal(propStatus(r, "{urn:example:dead}huge"), 507);
+    assert.equal(propStatus(r, dav("displayname")), 507);
+    assert.equal(propStatus(r, apple("calendar-color")), 424);
+    // Several properties that only together are too large.
+    const half = "y".repeat(MAX_PROPERTY_BYTES / 2 + 10);
+    const r2 = await patchOps(CAL, [
+      { set: "{urn:example:dead}half1", value: half },
+      { set: "{urn:example:dead}half2", value: half },
+    ]);
+    assert.equal(propStatus(r2, "{urn:example:dead}half1"), 507);
+    assert.equal(propStatus(r2, "{urn:example:dead}half2"), 507);
+    const after = await read(CAL, [dav("displayname"), "{urn:example:dead}huge", "{urn:example:dead}half1"]);
+    assert.notEqual(mustProp(after, dav("displayname")).text, "Too big a change");
+    assert.equal(
+      mustProp(await read(CAL, [apple("calendar-color")]), apple("calendar-color")).text,
+      "#112233",
+    );
+    assert.equal(propStatus(after, "{urn:example:dead}huge"), 404);
+    assert.equal(propStatus(after, "{urn:example:dead}half1"), 404);
+    // One half fits.
+    const r3 = await patchOps(CAL, [{ set: "{urn:example:dead}half1", value: half }]);
+    assert.equal(propStatus(r3, "{urn:example:dead}half1"), 200);
+    await patchOps(CAL, [{ remove: "{urn:example:dead}half1" }]);
   });
 
   it("RFC 4918 §14.23, §9.2: set then remove in document order; removing an absent property is no error", async () => {
