@@ -40,13 +40,16 @@ export async function transact(store: Store, items: TransactWriteItem[]): Promis
           code: r.Code ?? "None",
           item: r.Item,
         }));
-        const conditional = reasons.some((r) => r.code === "ConditionalCheckFailed");
-        if (!conditional && reasons.some((r) => RETRYABLE_CODES.has(r.code)) && attempt < 8) {
-          await backoff(attempt);
-          continue;
+        if (reasons.some((r) => r.code === "ConditionalCheckFailed")) return { reasons };
+        if (reasons.some((r) => RETRYABLE_CODES.has(r.code))) {
+          if (attempt < 8) {
+            await backoff(attempt);
+            continue;
+          }
+          throw new ConcurrentModification("transaction kept conflicting", { cause: err });
         }
-        if (!conditional) throw new ConcurrentModification("transaction cancelled", { cause: err });
-        return { reasons };
+        // Anything else (ValidationError, item collection too large, …) is not a race: retrying cannot help.
+        throw err;
       }
       if (RETRYABLE_ERRORS.test((err as Error).name ?? "") && attempt < 8) {
         await backoff(attempt);
@@ -60,16 +63,37 @@ export async function transact(store: Store, items: TransactWriteItem[]): Promis
 export const failed = (c: Cancelled, index: number) => c.reasons[index]?.code === "ConditionalCheckFailed";
 
 /**
- * Optimistic concurrency on a collection's sequence number: `attempt` reads what it needs and
- * tries its transaction, returning `RETRY` when only the sequence moved under it.
+ * Optimistic concurrency on a collection's sequence number: `run` reads what it needs and tries its
+ * transaction, returning `RETRY` when only the sequence moved under it (or throwing
+ * ConcurrentModification when DynamoDB kept reporting transaction conflicts).
  */
 export const RETRY = Symbol("retry");
 
-export async function withRetries<T>(run: () => Promise<T | typeof RETRY>, attempts = 30): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const result = await run();
+/**
+ * When a write stops retrying against concurrent writers and answers 409: after at least
+ * `attempts` tries AND at least `budgetMs`. Every lost round means another writer committed, so with
+ * many writers on one calendar a writer may lose many quick rounds (the time budget keeps it in the
+ * race), while on a slow backend the attempt count keeps it from giving up after a few slow rounds.
+ */
+export const RETRY_BUDGET = { attempts: 30, budgetMs: 10_000 };
+
+export async function withRetries<T>(
+  run: () => Promise<T | typeof RETRY>,
+  budget: { attempts: number; budgetMs: number } = RETRY_BUDGET,
+): Promise<T> {
+  const deadline = Date.now() + budget.budgetMs;
+  const exhausted = (i: number) => i + 1 >= budget.attempts && Date.now() >= deadline;
+  for (let i = 0; ; i++) {
+    let result: T | typeof RETRY;
+    try {
+      result = await run();
+    } catch (err) {
+      // transact() gave up on DynamoDB transaction conflicts: another round, like a lost sequence race.
+      if (!(err instanceof ConcurrentModification) || exhausted(i)) throw err;
+      result = RETRY;
+    }
     if (result !== RETRY) return result;
+    if (exhausted(i)) throw new ConcurrentModification("too many concurrent changes to this collection");
     await backoff(Math.min(i, 5));
   }
-  throw new ConcurrentModification("too many concurrent changes to this collection");
 }
