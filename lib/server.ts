@@ -123,6 +123,10 @@ async function dispatch(ctx: DavContext, req: DavRequest, address: Address): Pro
     // RFC 6764 §5: point clients at the context path, where current-user-principal answers.
     return { status: 301, headers: { location: "/", "cache-control": "no-store" } };
   }
+  if (address.type === "well-known" && req.method !== "OPTIONS") {
+    // Other well-known names are public and unknown here: no login needed to learn that.
+    return { status: 404, headers: { "content-type": "text/plain; charset=utf-8" }, body: "Not found.\n" };
+  }
   if (req.method === "OPTIONS") {
     return {
       status: 200,
