@@ -42,23 +42,7 @@ export const DYNAMODB_ACTIONS = [
   "dynamodb:BatchWriteItem",
 ] as const;
 
-/** Every method the server relies on; each front door must hand all of them to the function. */
-export const DAV_METHODS = [
-  "OPTIONS",
-  "GET",
-  "HEAD",
-  "PUT",
-  "DELETE",
-  "PROPFIND",
-  "PROPPATCH",
-  "REPORT",
-  "MKCOL",
-  "MKCALENDAR",
-  "COPY",
-  "MOVE",
-  "LOCK",
-  "UNLOCK",
-] as const;
+export { DAV_METHODS } from "../lib/http/methods.js";
 
 export interface DavStackProps extends StackProps {
   config: DavStackConfig;

@@ -14,25 +14,11 @@
  *   plus one `PROPFIND Depth: 0` on the server root to see a real 207.
  */
 import { SERVER_HEADER, SERVER_NAME } from "../server.js";
+import { DAV_METHODS } from "../http/methods.js";
 
 export const PROBE_PATH = "/__probe__/";
 
-export const PROBE_METHODS = [
-  "OPTIONS",
-  "GET",
-  "HEAD",
-  "PUT",
-  "DELETE",
-  "PROPFIND",
-  "PROPPATCH",
-  "REPORT",
-  "MKCOL",
-  "MKCALENDAR",
-  "COPY",
-  "MOVE",
-  "LOCK",
-  "UNLOCK",
-] as const;
+export const PROBE_METHODS = DAV_METHODS;
 export type ProbeMethod = (typeof PROBE_METHODS)[number];
 
 /** Methods that never change anything: the only ones that may carry credentials. */
