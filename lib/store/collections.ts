@@ -13,10 +13,11 @@ import {
   type TransactWriteItem,
 } from "@aws-sdk/client-dynamodb";
 import { randomBytes } from "node:crypto";
-import { AlreadyExists, ParentMissing } from "./errors.js";
+import { AlreadyExists, EtagMismatch, ParentMissing } from "./errors.js";
 import { changeKey, collectionKey, colPk, homePk, purgeKey, type CollectionKind } from "./keys.js";
 import { failed, RETRY, transact, withRetries, backoff } from "./transact.js";
 import type { Store } from "./users.js";
+import { ctag } from "../sync/token.js";
 
 export interface CollectionRecord {
   kind: CollectionKind;
@@ -259,7 +260,14 @@ export async function updateCollectionProps(
  * members, reservations and change log are then removed in batches. A crash halfway leaves the
  * marker, and `resumePurges` finishes the job later.
  */
-export async function deleteCollection(store: Store, col: CollectionRecord): Promise<void> {
+export async function deleteCollection(
+  store: Store,
+  col: CollectionRecord,
+  options: { unchanged?: boolean } = {},
+): Promise<void> {
+  // `unchanged`: the client's If-Match named this version (ctag), so the delete is conditioned on it.
+  const values: Record<string, AttributeValue> = { ":id": { S: col.id } };
+  if (options.unchanged) values[":seq"] = { N: String(col.seq) };
   const cancelled = await transact(
     store,
     onTable(store, [
@@ -267,8 +275,9 @@ export async function deleteCollection(store: Store, col: CollectionRecord): Pro
         Delete: {
           TableName: "",
           Key: collectionKey(col.kind, col.owner, col.name),
-          ConditionExpression: "id = :id",
-          ExpressionAttributeValues: { ":id": { S: col.id } },
+          ConditionExpression: options.unchanged ? "id = :id AND seq = :seq" : "id = :id",
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         },
       },
       {
@@ -279,7 +288,11 @@ export async function deleteCollection(store: Store, col: CollectionRecord): Pro
       },
     ]),
   );
-  if (cancelled) throw new ParentMissing("the collection no longer exists");
+  if (cancelled) {
+    const old = cancelled.reasons[0]?.item;
+    if (old && old.id?.S === col.id) throw new EtagMismatch(ctag(collectionFromItem(old)));
+    throw new ParentMissing("the collection no longer exists");
+  }
   await purgeCollection(store, col.id);
 }
 
@@ -292,6 +305,9 @@ export async function purgeCollection(store: Store, id: string): Promise<void> {
         KeyConditionExpression: "pk = :p",
         ExpressionAttributeValues: { ":p": { S: colPk(id) } },
         ProjectionExpression: "pk, sk",
+        // Strongly consistent: an eventually consistent page could miss a member written just before
+        // the delete and leave it orphaned.
+        ConsistentRead: true,
         Limit: 500,
       }),
     );

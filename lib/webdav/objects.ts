@@ -147,7 +147,15 @@ export async function del(m: MethodContext): Promise<DavResponse> {
     const im = expectationOf(m.req).ifMatch;
     if (im && im !== "*" && !im.includes(`"${col.id}-${col.seq}"`))
       throw new PreconditionFailed("The collection changed.");
-    await deleteCollection(store, col);
+    try {
+      // With If-Match, the delete's DynamoDB condition also demands the version the client named.
+      await deleteCollection(store, col, { unchanged: im !== undefined && im !== "*" });
+    } catch (err) {
+      if (err instanceof ParentMissing) {
+        throw new NotFound(`There is no collection at ${collectionHref(a.kind, a.user, a.collection)}.`);
+      }
+      throw err;
+    }
     // Finish any purge an earlier crash left half done.
     await resumePurges(store);
     return { status: 204, headers: {} };
