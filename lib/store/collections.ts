@@ -116,7 +116,12 @@ export async function createCollection(store: Store, input: NewCollection): Prom
   return record;
 }
 
+/** DynamoDB refuses sort keys over 1,024 bytes: nothing can be stored under a longer one. */
+export const MAX_SORT_KEY_BYTES = 1024;
+export const fitsSortKey = (sk: string) => Buffer.byteLength(sk) <= MAX_SORT_KEY_BYTES;
+
 export async function getCollection(store: Store, ref: CollectionRef): Promise<CollectionRecord | undefined> {
+  if (!fitsSortKey(`C#${ref.name}`)) return undefined;
   const { Item } = await store.client.send(
     new GetItemCommand({
       TableName: store.tableName,

@@ -17,6 +17,7 @@ import { colPk, objectKey, uidKey } from "./keys.js";
 import {
   advanceSequence,
   changeEntry,
+  fitsSortKey,
   getCollection,
   onTable,
   sequenceFailure,
@@ -89,6 +90,7 @@ export async function getObject(
   name: string,
   withBody = true,
 ): Promise<ObjectRecord | undefined> {
+  if (!fitsSortKey(`O#${name}`)) return undefined;
   const { Item } = await store.client.send(
     new GetItemCommand({
       TableName: store.tableName,
@@ -150,7 +152,7 @@ export async function getObjects(
   withBody = true,
 ): Promise<Map<string, ObjectRecord>> {
   const found = new Map<string, ObjectRecord>();
-  const unique = [...new Set(names)];
+  const unique = [...new Set(names)].filter((n) => fitsSortKey(`O#${n}`));
   for (let i = 0; i < unique.length; i += 100) {
     let keys: Record<string, AttributeValue>[] = unique.slice(i, i + 100).map((n) => objectKey(colId, n));
     for (let attempt = 0; keys.length; attempt++) {

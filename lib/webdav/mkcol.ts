@@ -18,6 +18,7 @@ import { serializeContent } from "../xml/serialize.js";
 import { xmlBody, type MethodContext } from "./method.js";
 import { PROPERTY_MAP } from "./properties.js";
 import { collectionHref } from "./paths.js";
+import { checkName } from "./content.js";
 
 const COMPONENTS = ["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VAVAILABILITY"];
 
@@ -142,6 +143,7 @@ async function createAt(
         name: dav("resource-must-be-null"),
       });
   }
+  checkName(a.collection, "collection");
   const kind = requested ?? a.kind;
   if (kind !== a.kind) {
     throw new Forbidden(
