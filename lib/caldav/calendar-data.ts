@@ -139,11 +139,16 @@ export function renderCalendarData(
     return icalText;
   }
   const clock = new Clock(parseTimezoneText(opts.timezone));
-  if (spec.expand) expand(root, toSec(spec.expand), clock);
-  else if (spec.limitRecurrenceSet) limitRecurrenceSet(root, toSec(spec.limitRecurrenceSet), clock);
-  if (spec.limitFreebusySet) limitFreebusySet(root, toSec(spec.limitFreebusySet), clock);
-  if (spec.comp) subset(root, spec.comp);
-  return root.toString() + "\r\n";
+  try {
+    if (spec.expand) expand(root, toSec(spec.expand), clock);
+    else if (spec.limitRecurrenceSet) limitRecurrenceSet(root, toSec(spec.limitRecurrenceSet), clock);
+    if (spec.limitFreebusySet) limitFreebusySet(root, toSec(spec.limitFreebusySet), clock);
+    if (spec.comp) subset(root, spec.comp);
+    return root.toString() + "\r\n";
+  } catch {
+    // Undecodable values (damaged data): better the stored object than a failed REPORT.
+    return icalText;
+  }
 }
 
 const toSec = (r: UtcRange) => ({ start: utcToSeconds(r.start)!, end: utcToSeconds(r.end)! });

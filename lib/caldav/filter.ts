@@ -10,6 +10,7 @@ import type { XmlElement } from "../xml/parse.js";
 import {
   alarmTriggerTimes,
   type Component,
+  type ComponentGroup,
   durationSeconds,
   expandGroup,
   groupComponents,
@@ -216,40 +217,63 @@ interface Expanded {
   incomplete: boolean;
 }
 
+/** Wall-clock budget for expanding one object while matching; past it, time-range tests answer true. */
+const MATCH_BUDGET_MS = 2000;
+
 class Evaluator {
-  private readonly expansions = new Map<Component, Expanded>();
+  /** Expansions by `until` bound, then by component. */
+  private readonly expansions = new Map<number, Map<Component, Expanded>>();
+  private groups?: Map<Component, ComponentGroup>;
+  private readonly deadline = Date.now() + MATCH_BUDGET_MS;
 
   constructor(
     readonly root: Component,
     readonly clock: Clock,
-    /** Instances past this instant cannot matter (latest time-range end plus alarm lead). */
-    readonly until: number | undefined,
   ) {}
 
-  /** The instances a component contributes (a master: its non-overridden occurrences). */
-  instancesOf(comp: Component): Expanded {
-    let e = this.expansions.get(comp);
-    if (e) return e;
-    const group = groupComponents(this.root, [comp.name]).find(
-      (g) => g.master === comp || g.overrides.includes(comp),
-    );
+  private groupOf(comp: Component): ComponentGroup | undefined {
+    if (!this.groups) {
+      this.groups = new Map();
+      for (const g of groupComponents(this.root)) {
+        if (g.master) this.groups.set(g.master, g);
+        for (const o of g.overrides) this.groups.set(o, g);
+      }
+    }
+    return this.groups.get(comp);
+  }
+
+  /**
+   * The instances a component contributes (a master: its non-overridden occurrences), enough of them
+   * to decide the range `r`: those starting before its end, or for an open end, the first past its start.
+   */
+  instancesOf(comp: Component, r: Range): Expanded {
+    const until = Number.isFinite(r.end) ? r.end : Number.isFinite(r.start) ? r.start + 2 * 86400 : -Infinity;
+    let byComp = this.expansions.get(until);
+    if (!byComp) this.expansions.set(until, (byComp = new Map()));
+    const cached = byComp.get(comp);
+    if (cached) return cached;
+    const group = this.groupOf(comp);
     if (!group) return { instances: [], incomplete: false };
     const members = [group.master, ...group.overrides].filter((c): c is Component => !!c);
-    const lead = maxAlarmLead(members);
+    const budgetMs = this.deadline - Date.now();
     let exp;
-    try {
-      exp = expandGroup(group, {
-        clock: this.clock,
-        until: this.until === undefined ? undefined : this.until + lead + 86400,
-        maxOccurrences: MATCH_MAX_OCCURRENCES,
-      });
-    } catch {
+    if (budgetMs <= 0) {
       exp = { instances: [], truncated: true, unbounded: false };
+    } else {
+      try {
+        exp = expandGroup(group, {
+          clock: this.clock,
+          until: until + maxAlarmLead(members) + 86400,
+          maxOccurrences: MATCH_MAX_OCCURRENCES,
+          budgetMs,
+        });
+      } catch {
+        exp = { instances: [], truncated: true, unbounded: false };
+      }
     }
-    for (const m of members) this.expansions.set(m, { instances: [], incomplete: exp.truncated });
-    for (const inst of exp.instances) this.expansions.get(inst.comp)?.instances.push(inst);
-    e = this.expansions.get(comp) ?? { instances: [], incomplete: exp.truncated };
-    return e;
+    for (const m of members) byComp.set(m, { instances: [], incomplete: exp.truncated });
+    for (const inst of exp.instances) byComp.get(inst.comp)?.instances.push(inst);
+    return byComp.get(comp) ?? { instances: [], incomplete: exp.truncated };
   }
 
   matchComp(f: CompFilter, candidates: Component[], parent?: Component): boolean {
@@ -267,14 +291,14 @@ class Evaluator {
   private compInRange(comp: Component, r: Range, parent?: Component): boolean {
     if (comp.name === "valarm") {
       if (!parent) return false;
-      const { instances, incomplete } = this.instancesOf(parent);
+      const { instances, incomplete } = this.instancesOf(parent, r);
       if (incomplete) return true;
       return instances.some((inst) =>
         alarmTriggerTimes(comp, inst, this.clock).some((t) => r.start <= t && r.end > t),
       );
     }
     if (!INSTANCE_COMPONENTS.includes(comp.name)) return true;
-    const { instances, incomplete } = this.instancesOf(comp);
+    const { instances, incomplete } = this.instancesOf(comp, r);
     if (incomplete) return true;
     return instances.some((inst) => instanceInRange(comp.name, inst, r, this.clock));
   }
@@ -406,16 +430,6 @@ export function textMatches(m: TextMatch, text: string): boolean {
   return m.negate ? !hit : hit;
 }
 
-function maxEnd(f: CompFilter): number | undefined {
-  let end: number | undefined = f.timeRange ? toRange(f.timeRange).end : -Infinity;
-  for (const pf of f.propFilters) if (pf.timeRange) end = Math.max(end, toRange(pf.timeRange).end);
-  for (const cf of f.compFilters) {
-    const e = maxEnd(cf);
-    end = e === undefined ? Infinity : Math.max(end, e);
-  }
-  return end === Infinity ? undefined : end;
-}
-
 export interface MatchOptions {
   /** The calendar's CALDAV:calendar-timezone (VCALENDAR with one VTIMEZONE), for floating times. */
   timezone?: string;
@@ -434,7 +448,11 @@ export function matchesCalendarFilter(
     return false;
   }
   const clock = new Clock(parseTimezoneText(opts.timezone));
-  const end = maxEnd(filter);
-  const ev = new Evaluator(root, clock, end === undefined || end === -Infinity ? undefined : end);
-  return ev.matchComp(filter, [root]);
+  const ev = new Evaluator(root, clock);
+  try {
+    return ev.matchComp(filter, [root]);
+  } catch {
+    // Values ical.js cannot decode (stored objects are validated, so this is damage): no match.
+    return false;
+  }
 }

@@ -47,6 +47,13 @@ export function freeBusy(
     } catch {
       continue;
     }
+    try {
+      addObject(root);
+    } catch {
+      // Undecodable values in a (damaged) stored object: it contributes nothing.
+    }
+  }
+  function addObject(root: Component) {
     for (const g of groupComponents(root, ["vevent"])) {
       let instances;
       try {

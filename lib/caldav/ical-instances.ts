@@ -214,7 +214,8 @@ export function expandGroup(group: ComponentGroup, opts: ExpandOptions): Expansi
       break;
     }
     const sec = clock.seconds(occ);
-    if (opts.until !== undefined && sec > opts.until) break;
+    // The first occurrence always counts (an open range needs one instance to decide).
+    if (opts.until !== undefined && sec > opts.until && count > 1) break;
     if (overridden.has(sec)) continue;
     let inst: Instance;
     const range = findRange(ranges, sec);

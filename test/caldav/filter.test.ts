@@ -176,6 +176,34 @@ describe("RFC 4791 §9.9 component states", () => {
   });
 });
 
+describe("RFC 4791 §9.9 open-ended time ranges", () => {
+  const series = (rule: string) =>
+    cal(
+      "BEGIN:VEVENT",
+      "UID:o",
+      "DTSTAMP:20240101T000000Z",
+      "DTSTART:20000103T100000Z",
+      "DURATION:PT1H",
+      rule,
+      "END:VEVENT",
+    );
+  const open = (start: string) =>
+    filter(`<C:comp-filter name="VEVENT"><C:time-range start="${start}"/></C:comp-filter>`);
+  it("a start-only range matches a daily series that is still running, found without expanding to infinity", () => {
+    assert.equal(matchesCalendarFilter(series("RRULE:FREQ=DAILY"), open("20240601T000000Z")), true);
+  });
+  it("a start-only range does not match a series that ended before it", () => {
+    assert.equal(
+      matchesCalendarFilter(series("RRULE:FREQ=DAILY;UNTIL=20000110T100000Z"), open("20240601T000000Z")),
+      false,
+    );
+  });
+  it("an end-only range matches a series that began before it", () => {
+    const f = filter('<C:comp-filter name="VEVENT"><C:time-range end="20000104T000000Z"/></C:comp-filter>');
+    assert.equal(matchesCalendarFilter(series("RRULE:FREQ=DAILY"), f), true);
+  });
+});
+
 describe("RFC 4791 §9.7 filter parsing", () => {
   const rejects = (xml: string, precondition: string) =>
     assert.throws(
