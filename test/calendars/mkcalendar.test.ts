@@ -168,14 +168,10 @@ describe("MKCALENDAR and MKCOL on DynamoDB", () => {
     assert.equal(await c.collection("nope"), undefined);
   });
 
-  it(
-    "RFC 4791 §5.3.1: MKCALENDAR two levels below a missing collection → 409",
-    { todo: "lib/server.ts answers 404 for addresses deeper than an object before MKCALENDAR runs" },
-    async () => {
-      const deeper = await c.req("MKCALENDAR", "/calendars/alice/nope/deeper/cal/");
-      assertExplained(deeper, 409);
-    },
-  );
+  it("RFC 4791 §5.3.1: MKCALENDAR two levels below a missing collection → 409", async () => {
+    const deeper = await c.req("MKCALENDAR", "/calendars/alice/nope/deeper/cal/");
+    assertExplained(deeper, 409);
+  });
 
   it("RFC 4791 §5.3.1.1: MKCALENDAR inside another calendar → 403 calendar-collection-location-ok", async () => {
     const res = await c.req("MKCALENDAR", "/calendars/alice/default/inner/");
