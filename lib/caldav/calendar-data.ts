@@ -242,11 +242,9 @@ function limitFreebusySet(root: Component, r: { start: number; end: number }, cl
 /** RFC 4791 §9.6.1–9.6.4: keep only the requested components and properties. */
 function subset(comp: Component, spec: CompSpec): void {
   if (!spec.allProps) {
+    // Exactly what was asked for, as in RFC 4791's own examples (§7.8.1 asks for VERSION only and
+    // gets no PRODID back): the client chose the subset.
     const wanted = new Map(spec.props.map((p) => [p.name.toLowerCase(), p]));
-    // VERSION and PRODID keep the VCALENDAR valid.
-    if (comp.name === "vcalendar") {
-      for (const n of ["version", "prodid"]) if (!wanted.has(n)) wanted.set(n, { name: n, novalue: false });
-    }
     for (const p of [...comp.getAllProperties()]) {
       const w = wanted.get(p.name);
       if (!w) comp.removeProperty(p);

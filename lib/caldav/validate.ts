@@ -326,7 +326,7 @@ interface Span {
   /** The indexed span (widened for floating times, alarms and open-ended sets). */
   start: number;
   end: number;
-  /** Earliest and latest instance dates, for min/max-date-time. */
+  /** Earliest and latest instance dates, for min/max-date-time (±Infinity when there are none). */
   earliest: number;
   latest: number;
 }
@@ -395,8 +395,10 @@ function computeSpan(root: Component): Span {
     });
     for (const inst of exp.instances) {
       const [lo, hi] = instanceBounds(group.type, inst, clock);
-      earliest = Math.min(earliest, lo);
-      latest = Math.max(latest, hi);
+      // Only real dates count for min/max-date-time; the open bounds of an undated VTODO or
+      // VJOURNAL ("overlaps every range", RFC 4791 §9.9) are not dates the client wrote.
+      if (lo > MIN_SEC) earliest = Math.min(earliest, lo);
+      if (hi < MAX_SEC) latest = Math.max(latest, hi);
       let a = lo;
       let b = hi;
       for (const t of alarmTriggers(inst, clock)) {
@@ -421,7 +423,8 @@ function computeSpan(root: Component): Span {
   return {
     start: Math.max(MIN_SEC, start),
     end: Math.min(MAX_SEC, end),
-    earliest: Number.isFinite(earliest) ? earliest : MIN_SEC,
-    latest: Number.isFinite(latest) ? latest : MIN_SEC,
+    // No dated instance: nothing to check against min/max-date-time.
+    earliest,
+    latest,
   };
 }

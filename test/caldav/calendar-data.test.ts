@@ -86,7 +86,6 @@ describe("RFC 4791 §9.6 calendar-data", () => {
     assert.deepEqual(lines(out), [
       "BEGIN:VCALENDAR",
       "VERSION:2.0",
-      "PRODID:-//Example Corp.//CalDAV Client//EN",
       "BEGIN:VEVENT",
       "ATTENDEE;PARTSTAT=ACCEPTED;ROLE=CHAIR:",
       "ATTENDEE;PARTSTAT=NEEDS-ACTION:",

@@ -211,3 +211,47 @@ describe("RFC 4791 §9.9: instance spans", () => {
     assert.deepEqual(span(todo()), ["00010101T000000Z", "99991231T235959Z"]);
   });
 });
+
+describe("RFC 4791 §5.2.6 / §9.9: undated components and min/max-date-time", () => {
+  const opts = {
+    supportedComponents: ["VEVENT", "VTODO", "VJOURNAL"],
+    maxResourceSize: 100_000,
+    minDateTime: "19000101T000000Z",
+    maxDateTime: "29991231T235959Z",
+  };
+  const wrap = (...lines: string[]) =>
+    Buffer.from(
+      ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", ...lines, "END:VCALENDAR", ""].join("\r\n"),
+    );
+  it("an undated VTODO, a VTODO with only CREATED and an undated VJOURNAL are accepted; their spans stay open", () => {
+    for (const [body, latestStart] of [
+      [
+        wrap("BEGIN:VTODO", "UID:t1", "DTSTAMP:20260101T000000Z", "SUMMARY:someday", "END:VTODO"),
+        "19000101T000000Z",
+      ],
+      // §9.9: a VTODO with only CREATED overlaps every range ending after CREATED.
+      [
+        wrap("BEGIN:VTODO", "UID:t2", "DTSTAMP:20260101T000000Z", "CREATED:20260101T000000Z", "END:VTODO"),
+        "20260101T000000Z",
+      ],
+      [
+        wrap("BEGIN:VJOURNAL", "UID:j1", "DTSTAMP:20260101T000000Z", "SUMMARY:note", "END:VJOURNAL"),
+        "19000101T000000Z",
+      ],
+    ] as const) {
+      const info = validateCalendarObject(body, opts);
+      assert.ok(info.spanStart <= latestStart, info.spanStart);
+      assert.equal(info.spanEnd, "99991231T235959Z");
+    }
+  });
+  it("a dated component outside the limits is still refused", () => {
+    const body = wrap(
+      "BEGIN:VTODO",
+      "UID:t3",
+      "DTSTAMP:20260101T000000Z",
+      "DUE:18500101T000000Z",
+      "END:VTODO",
+    );
+    assert.throws(() => validateCalendarObject(body, opts), /1900/);
+  });
+});
