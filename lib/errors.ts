@@ -5,7 +5,7 @@
  */
 import type { DavResponse } from "./http/message.js";
 import { renderError } from "./xml/build.js";
-import { dav } from "./xml/names.js";
+import { cal, card, dav } from "./xml/names.js";
 import {
   AlreadyExists,
   ConcurrentModification,
@@ -102,6 +102,8 @@ export class ServiceUnavailable extends DavError {
 export interface ErrorContext {
   /** Turns a resource name in the target collection into an href. */
   hrefFor?: (name: string) => string;
+  /** The target collection's kind: a UID clash names the CalDAV or the CardDAV precondition. */
+  kind?: "calendar" | "addressbook";
 }
 
 /** Maps domain errors from the store to DAV errors. Unknown errors are returned unchanged. */
@@ -116,8 +118,9 @@ export function fromStoreError(err: unknown, ctx: ErrorContext = {}): unknown {
   }
   if (err instanceof UidConflict) {
     const href = ctx.hrefFor ? ctx.hrefFor(err.existingName) : err.existingName;
+    // RFC 4791 §5.3.2.1 and RFC 6352 §6.3.2.1 each define no-uid-conflict in their own namespace.
     return new Conflict(`UID ${err.uid} is already used by ${href} in this collection.`, {
-      name: "{urn:ietf:params:xml:ns:caldav}no-uid-conflict",
+      name: ctx.kind === "addressbook" ? card("no-uid-conflict") : cal("no-uid-conflict"),
       hrefs: [href],
     });
   }

@@ -35,6 +35,9 @@ export interface DavContext {
   authDelay?: (ms: number) => Promise<void>;
 }
 
+/** The largest body that fits a DynamoDB item together with the object's other attributes. */
+export const MAX_STORABLE_BYTES = 380 * 1024;
+
 export const SERVER_HEADER = "x-dav-server";
 export const SERVER_NAME = "lambda-dav";
 
@@ -44,7 +47,8 @@ export function defaultServerConfig(env: NodeJS.ProcessEnv = process.env): Serve
   return {
     realm: env.DAV_REALM ?? "lambda-dav",
     maxBodyBytes: Number(env.DAV_MAX_BODY_BYTES ?? 4 * 1024 * 1024),
-    maxResourceSize: Number(env.DAV_MAX_RESOURCE_SIZE ?? 256 * 1024),
+    // The body shares a DynamoDB item (400 KB at most) with its metadata, so cap the setting below that.
+    maxResourceSize: Math.min(Number(env.DAV_MAX_RESOURCE_SIZE ?? 256 * 1024), MAX_STORABLE_BYTES),
     quotaBytes: Number(env.DAV_QUOTA_BYTES ?? 1024 * 1024 * 1024),
   };
 }
@@ -102,6 +106,7 @@ export async function handle(ctx: DavContext, req: DavRequest): Promise<DavRespo
     const a = address;
     response = errorResponse(err, {
       hrefFor: a && "collection" in a ? (name) => objectHref(a.kind, a.user, a.collection, name) : undefined,
+      kind: a && "kind" in a ? a.kind : undefined,
     });
   }
   // Marks every answer as coming from this handler, so `npm run probe` can tell what reached us.
