@@ -26,11 +26,15 @@ if (files.length === 0) {
 }
 
 const dynamo = await startDynamoLocal();
+// Interrupted runs stop DynamoDB Local too, so no Java process outlives the tests.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => void dynamo.stop().then(() => process.exit(130)));
+}
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
-    { stdio: "inherit", env: { ...process.env, DYNAMODB_ENDPOINT: dynamo.endpoint } },
+    { stdio: "inherit", env: { ...process.env, DYNAMODB_ENDPOINT: dynamo.endpoint, DAV_ACCESS_LOG: "0" } },
   );
   child.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0)));
 });

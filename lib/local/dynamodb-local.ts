@@ -103,6 +103,10 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     sharedDb: true,
     stdio: ["ignore", "ignore", "pipe"],
   });
+  // If this process ends without stop() (an error, process.exit), take DynamoDB Local with it.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.removeListener("exit", killOnExit));
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
   try {
