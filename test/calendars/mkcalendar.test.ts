@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parseXml, type XmlElement } from "../../lib/xml/parse.js";
 import {
+  BERLIN_VTIMEZONE,
   CalClient,
   CALDAV,
   assertExplained,
@@ -13,25 +14,12 @@ import {
   event,
   queryPartition,
   todo,
+  vcalendar,
 } from "../helpers/ical.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 const APPLE = "http://apple.com/ns/ical/";
-const TZ = [
-  "BEGIN:VCALENDAR",
-  "VERSION:2.0",
-  "PRODID:-//test//EN",
-  "BEGIN:VTIMEZONE",
-  "TZID:Europe/Berlin",
-  "BEGIN:STANDARD",
-  "DTSTART:19701025T030000",
-  "TZOFFSETFROM:+0200",
-  "TZOFFSETTO:+0100",
-  "END:STANDARD",
-  "END:VTIMEZONE",
-  "END:VCALENDAR",
-  "",
-].join("\r\n");
+const TZ = vcalendar(...BERLIN_VTIMEZONE);
 
 const mkcalendarBody = (props: string) =>
   `<?xml version="1.0" encoding="utf-8"?>

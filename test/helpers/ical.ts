@@ -17,6 +17,18 @@ export const CS = "http://calendarserver.org/ns/";
 // ---------------------------------------------------------------------------------------------
 // iCalendar builders
 
+/** A minimal Europe/Berlin VTIMEZONE (standard time only), as component lines. */
+export const BERLIN_VTIMEZONE = [
+  "BEGIN:VTIMEZONE",
+  "TZID:Europe/Berlin",
+  "BEGIN:STANDARD",
+  "DTSTART:19701025T030000",
+  "TZOFFSETFROM:+0200",
+  "TZOFFSETTO:+0100",
+  "END:STANDARD",
+  "END:VTIMEZONE",
+];
+
 /** A VCALENDAR (CRLF line endings) around the given component lines. */
 export function vcalendar(...lines: string[]): string {
   return [

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { describe, it } from "node:test";
-import { CalClient, event, vcalendar } from "../helpers/ical.js";
+import { BERLIN_VTIMEZONE, CalClient, event, vcalendar } from "../helpers/ical.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { parseMultistatus, XML_HEADERS, type MsResponse } from "../helpers/xml.js";
 import { parseXml } from "../../lib/xml/parse.js";
@@ -144,16 +144,7 @@ describe("calendar-multiget, free-busy, export", () => {
 
   it("GET on a calendar collection returns one text/calendar holding every event, VTIMEZONEs merged", async () => {
     await alice.newCalendar("exp");
-    const tz = [
-      "BEGIN:VTIMEZONE",
-      "TZID:Europe/Berlin",
-      "BEGIN:STANDARD",
-      "DTSTART:19701025T030000",
-      "TZOFFSETFROM:+0200",
-      "TZOFFSETTO:+0100",
-      "END:STANDARD",
-      "END:VTIMEZONE",
-    ];
+    const tz = BERLIN_VTIMEZONE;
     const ev = (uid: string) =>
       vcalendar(
         ...tz,

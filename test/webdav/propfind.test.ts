@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { apple, cal, card, cs, dav } from "../../lib/xml/names.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { BERLIN_VTIMEZONE, vcalendar } from "../helpers/ical.js";
 import {
   allProps,
   childNames,
@@ -281,21 +282,7 @@ describe("PROPFIND (RFC 4918 §9.1)", () => {
   });
 
   it("RFC 4791 §5.2, Apple calendar properties: settable calendar properties read back after PROPPATCH", async () => {
-    const tz = [
-      "BEGIN:VCALENDAR",
-      "VERSION:2.0",
-      "PRODID:-//test//EN",
-      "BEGIN:VTIMEZONE",
-      "TZID:Europe/Berlin",
-      "BEGIN:STANDARD",
-      "DTSTART:19701025T030000",
-      "TZOFFSETFROM:+0200",
-      "TZOFFSETTO:+0100",
-      "END:STANDARD",
-      "END:VTIMEZONE",
-      "END:VCALENDAR",
-      "",
-    ].join("\r\n");
+    const tz = vcalendar(...BERLIN_VTIMEZONE);
     const patch = await server.request("PROPPATCH", CAL, {
       headers: XML_HEADERS,
       body: proppatchBody([
