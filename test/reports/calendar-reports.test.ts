@@ -243,3 +243,28 @@ describe("calendar-query edge cases", () => {
     assert.deepEqual(await query("20260427T000000Z", "20260428T000000Z"), []);
   });
 });
+
+describe("RFC 3253 §3.8 expand-property", () => {
+  it("expands calendar-home-set on the principal into the home's own properties, and reports unknown ones as 404", async () => {
+    const res = await alice.req("REPORT", "/principals/alice/", {
+      headers: { ...XML_HEADERS, depth: "0" },
+      body: `<D:expand-property ${NS}><D:property name="calendar-home-set" namespace="urn:ietf:params:xml:ns:caldav"><D:property name="displayname"/><D:property name="resourcetype"/></D:property><D:property name="displayname"/><D:property name="no-such-prop" namespace="urn:x"/></D:expand-property>`,
+    });
+    assert.equal(res.status, 207, res.body);
+    const [r] = parseMultistatus(res.body);
+    assert.equal(r.href, "/principals/alice/");
+    const ok = r.propstats.find((p) => p.status === 200)!;
+    const home = ok.props.find((p) => p.name === "{urn:ietf:params:xml:ns:caldav}calendar-home-set")!;
+    const inner = home.children.find((c) => c.name === "{DAV:}response")!;
+    assert.equal(inner.children.find((c) => c.name === "{DAV:}href")?.text, "/calendars/alice/");
+    const innerProps = inner.children
+      .find((c) => c.name === "{DAV:}propstat")!
+      .children.find((c) => c.name === "{DAV:}prop")!;
+    assert.deepEqual(
+      innerProps.children.map((c) => c.name),
+      ["{DAV:}displayname", "{DAV:}resourcetype"],
+    );
+    assert.equal(ok.props.find((p) => p.name === "{DAV:}displayname")?.text, "alice");
+    assert.equal(r.propstats.find((p) => p.status === 404)?.props[0]?.name, "{urn:x}no-such-prop");
+  });
+});
