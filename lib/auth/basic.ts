@@ -8,7 +8,14 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { Unauthorized } from "../errors.js";
 import type { DavRequest } from "../http/message.js";
-import { getUser, recordAuthFailure, USER_NAME, type Store, type UserRecord } from "../store/users.js";
+import {
+  clearAuthFailures,
+  getUser,
+  recordAuthFailure,
+  USER_NAME,
+  type Store,
+  type UserRecord,
+} from "../store/users.js";
 import { hashPassword, verifyPassword } from "./password.js";
 import { sleep } from "../store/transact.js";
 
@@ -58,6 +65,8 @@ export async function authenticate(store: Store, req: DavRequest, options: AuthO
     await (options.delay ?? sleep)(failureDelayMs(failures));
     throw new Unauthorized(options.realm, "Wrong user name or password.");
   }
+  // Only uncached successes reach here (about once a minute per user and warm function), so this stays cheap.
+  await clearAuthFailures(store, user.name);
   if (cache.size >= CACHE_MAX) cache.clear();
   cache.set(key, { user, expires: Date.now() + CACHE_TTL_MS });
   return user;

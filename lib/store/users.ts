@@ -168,3 +168,8 @@ export async function recordAuthFailure(store: Store, name: string, now = Date.n
     });
   return Number(res?.Attributes?.n?.N ?? 1);
 }
+
+/** Forget a user's failed logins (after a successful one), so a later typo is not slowed. */
+export async function clearAuthFailures(store: Store, name: string): Promise<void> {
+  await store.client.send(new DeleteItemCommand({ TableName: store.tableName, Key: failureKey(name) }));
+}

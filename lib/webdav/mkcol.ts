@@ -17,6 +17,7 @@ import type { XmlElement } from "../xml/parse.js";
 import { serializeContent } from "../xml/serialize.js";
 import { xmlBody, type MethodContext } from "./method.js";
 import { PROPERTY_MAP } from "./properties.js";
+import { MAX_PROPERTY_BYTES } from "./proppatch.js";
 import { collectionHref } from "./paths.js";
 import { checkName } from "./content.js";
 
@@ -154,6 +155,21 @@ async function createAt(
     );
   }
   const init = initialProps(kind, setProps);
+  const size = [...Object.entries(init.props), ...Object.entries(init.dead)].reduce(
+    (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v),
+    0,
+  );
+  if (size > MAX_PROPERTY_BYTES) {
+    // The same room PROPPATCH allows (the collection item must stay under DynamoDB's 400 KB).
+    for (const name of init.accepted) {
+      init.failures.push({
+        name,
+        status: 507,
+        description: `Properties may take up to ${MAX_PROPERTY_BYTES} bytes.`,
+      });
+    }
+    init.accepted = [];
+  }
   if (init.failures.length) {
     return {
       status: 403,

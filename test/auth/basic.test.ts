@@ -116,6 +116,11 @@ describe("HTTP Basic authentication (RFC 7617)", () => {
       const ok = await propfindAs(basic("victim", "right-pw"));
       assert.equal(ok.status, 207);
       assert.deepEqual(delays, []);
+
+      // A successful login clears the count: the user's next typo is a first failure again.
+      assert.equal((await propfindAs(basic("victim", "typo"))).status, 401);
+      assert.deepEqual(delays, [0]);
+      assert.equal(await recordAuthFailure(server.ctx.store, "victim"), 2);
     } finally {
       server.ctx.authDelay = async () => {};
     }
@@ -152,7 +157,8 @@ describe("HTTP Basic authentication (RFC 7617)", () => {
     });
     const first = await authenticate(counting, req("cached-pw"), { realm: REALM });
     assert.equal(first.name, "cached");
-    assert.deepEqual(sent, ["GetItemCommand"]);
+    // One read of the user, and the failed-login counter cleared.
+    assert.deepEqual(sent, ["GetItemCommand", "DeleteItemCommand"]);
     sent.length = 0;
     const second = await authenticate(counting, req("cached-pw"), { realm: REALM });
     assert.equal(second.name, "cached");

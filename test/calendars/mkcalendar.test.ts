@@ -325,3 +325,25 @@ describe("MKCALENDAR and MKCOL on DynamoDB", () => {
     assert.equal(await bob.collection("intruder"), undefined);
   });
 });
+
+describe("RFC 5689 §3 / RFC 4918 §9.2.1: initial properties are bounded", () => {
+  it("an MKCALENDAR whose properties exceed the collection's room → 403 with 507 propstats, and nothing is created", async () => {
+    const huge = "x".repeat(200 * 1024);
+    const res = await server.request("MKCALENDAR", "/calendars/alice/huge-props/", {
+      headers: { "content-type": "application/xml; charset=utf-8" },
+      body: `<C:mkcalendar xmlns:D="DAV:" xmlns:C="${CALDAV}"><D:set><D:prop><D:displayname>Big</D:displayname><X:blob xmlns:X="urn:x">${huge}</X:blob></D:prop></D:set></C:mkcalendar>`,
+    });
+    assert.equal(res.status, 403);
+    const statuses = parseXml(res.body)
+      .children.filter((c) => c.name === "{DAV:}propstat")
+      .map((ps) => ps.children.find((c) => c.name === "{DAV:}status")?.text);
+    assert.ok(
+      statuses.every((s) => s?.includes(" 507 ")),
+      statuses.join(","),
+    );
+    assert.equal(
+      (await server.request("PROPFIND", "/calendars/alice/huge-props/", { headers: { depth: "0" } })).status,
+      404,
+    );
+  });
+});
