@@ -160,12 +160,19 @@ export async function listCollections(
  * the caller read: every member write carries it, so concurrent writers serialise and each change
  * gets exactly one change-log entry.
  */
-export function advanceSequence(col: CollectionRecord, now: string, bytesDelta = 0): TransactWriteItem {
+export function advanceSequence(
+  col: CollectionRecord,
+  now: string,
+  bytesDelta = 0,
+  /** Further attributes to set in the same update (a PROPPATCH's properties). */
+  set: Record<string, AttributeValue> = {},
+): TransactWriteItem {
+  const names = Object.keys(set);
   return {
     Update: {
       TableName: "",
       Key: collectionKey(col.kind, col.owner, col.name),
-      UpdateExpression: "SET seq = :next, modified = :now ADD bytes :delta",
+      UpdateExpression: `SET ${["seq = :next", "modified = :now", ...names.map((n) => `${n} = :set_${n}`)].join(", ")} ADD bytes :delta`,
       ConditionExpression: "seq = :seq AND id = :id",
       ExpressionAttributeValues: {
         ":seq": { N: String(col.seq) },
@@ -173,6 +180,7 @@ export function advanceSequence(col: CollectionRecord, now: string, bytesDelta =
         ":now": { S: now },
         ":id": { S: col.id },
         ":delta": { N: String(bytesDelta) },
+        ...Object.fromEntries(names.map((n) => [`:set_${n}`, set[n]])),
       },
       ReturnValuesOnConditionCheckFailure: "ALL_OLD",
     },
@@ -245,11 +253,7 @@ export async function updateCollectionProps(
     for (const p of change.removeProps ?? []) delete props[p];
     const dead = { ...col.dead, ...(change.setDead ?? {}) };
     for (const p of change.removeDead ?? []) delete dead[p];
-    const advance = advanceSequence(col, now);
-    advance.Update!.UpdateExpression = "SET seq = :next, modified = :now, props = :props, dead = :dead";
-    advance.Update!.ExpressionAttributeValues![":props"] = strMap(props);
-    advance.Update!.ExpressionAttributeValues![":dead"] = strMap(dead);
-    delete advance.Update!.ExpressionAttributeValues![":delta"];
+    const advance = advanceSequence(col, now, 0, { props: strMap(props), dead: strMap(dead) });
     const cancelled = await transact(store, onTable(store, [advance, changeEntry(col, "props", "", now)]));
     if (!cancelled) return { ...col, seq: col.seq + 1, modified: now, props, dead };
     const stale = col;
