@@ -86,22 +86,29 @@ export async function multiget(m: MethodContext, body: XmlElement): Promise<DavR
 }
 
 /** The candidates a filter can match: by index span when it has a time range, else every member. */
+/**
+ * The objects a filter can match, with their bodies: through the span index and a batch read when
+ * the filter has a time range, else one paginated listing that carries the bodies already.
+ */
 async function candidates(
   m: MethodContext,
   col: CollectionRecord,
-  filter: CompFilter | undefined,
+  filter: CompFilter,
   only?: string,
-): Promise<string[]> {
-  if (only) return [only];
-  const range = filter ? filterTimeRange(filter) : undefined;
-  const wanted = filter?.compFilters.filter((f) => !f.isNotDefined).map((f) => f.name.toUpperCase());
-  const matchesComp = (comp: string) => !wanted?.length || wanted.includes(comp.toUpperCase());
+): Promise<ObjectRecord[]> {
+  const fetch = async (names: string[]) => {
+    const found = await getObjects(m.ctx.store, col.id, names, true);
+    return names.flatMap((n) => found.get(n) ?? []);
+  };
+  if (only) return fetch([only]);
+  const range = filterTimeRange(filter);
+  const wanted = filter.compFilters.filter((f) => !f.isNotDefined).map((f) => f.name.toUpperCase());
+  const matchesComp = (comp: string) => !wanted.length || wanted.includes(comp.toUpperCase());
   if (range) {
-    return (await objectsOverlapping(m.ctx.store, col.id, range))
-      .filter((c) => matchesComp(c.comp))
-      .map((c) => c.name);
+    const hits = await objectsOverlapping(m.ctx.store, col.id, range);
+    return fetch(hits.filter((c) => matchesComp(c.comp)).map((c) => c.name));
   }
-  return (await listObjects(m.ctx.store, col.id)).filter((o) => matchesComp(o.comp)).map((o) => o.name);
+  return (await listObjects(m.ctx.store, col.id, true)).filter((o) => matchesComp(o.comp));
 }
 
 function timezoneOf(body: XmlElement, col: CollectionRecord): string | undefined {
@@ -119,15 +126,13 @@ export async function calendarQuery(m: MethodContext, body: XmlElement): Promise
     return multistatusResponse(renderMultistatus([]));
   }
   const props = parseMemberProps(body);
-  const names = await candidates(m, col, filter, only);
-  const objects = await getObjects(m.ctx.store, col.id, names, true);
+  const objects = await candidates(m, col, filter, only);
   const timezone = timezoneOf(body, col);
   const env = propertyEnv(m);
   const minimal = wantsMinimal(m.req);
   const responses: MultistatusResponse[] = [];
-  for (const name of names) {
-    const obj = objects.get(name);
-    if (!obj?.body) continue;
+  for (const obj of objects) {
+    if (!obj.body) continue;
     if (!matchesCalendarFilter(obj.body.toString("utf8"), filter, { timezone })) continue;
     responses.push(memberResponse(col, obj, props, env, minimal));
   }
