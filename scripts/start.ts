@@ -8,7 +8,7 @@ try {
   const runtime = await startLocal(options);
   console.log(`lambda-dav is listening on ${runtime.url}`);
   console.log(
-    options.dataDir ? `data: ${options.dataDir}` : "data: in memory (DAV_IN_MEMORY=1), gone on exit",
+    options.inMemory ? "data: in memory (DAV_IN_MEMORY=1), gone on exit" : `data: ${options.dataDir}`,
   );
   if (runtime.createdUser) {
     const { name, password, generated } = runtime.createdUser;

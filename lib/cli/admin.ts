@@ -1,7 +1,8 @@
 /**
  * `npm run admin -- user add|list|passwd|remove`: manages users in the local table (through the
- * running `npm start` of this folder, or a DynamoDB Local it starts for the moment) or, with
- * `TABLE_NAME` set and no `DYNAMODB_ENDPOINT`, in a deployed table.
+ * running `npm start` of this folder, on disk or in memory, or else a DynamoDB Local it starts for
+ * the moment on the folder's data) or, with `TABLE_NAME` set and no `DYNAMODB_ENDPOINT`, in a
+ * deployed table.
  */
 import { generatePassword, hashPassword } from "../auth/password.js";
 import { ensureTable } from "../store/bootstrap.js";
@@ -21,6 +22,9 @@ const USAGE = `usage: npm run admin -- user add NAME [--password P] [--email E]
        npm run admin -- user list
        npm run admin -- user passwd NAME [--password P]
        npm run admin -- user remove NAME`;
+
+/** The CLI cannot do what was asked, and says why. */
+class Refused extends Error {}
 
 interface Target {
   store: Store;
@@ -52,12 +56,16 @@ async function openTarget(env: NodeJS.ProcessEnv): Promise<Target> {
   const dataDir = dataDirFromEnv(env);
   const running = readInstance(dataDir);
   if (running) {
+    // Its DynamoDB Local, whether that keeps the data in the data dir or in memory.
     const client = createDynamoClient({ tableName: running.tableName, endpoint: running.dynamoEndpoint });
     return {
       store: { client, tableName: running.tableName },
-      describe: `the running local server (${dataDir})`,
+      describe: `the running local server at ${running.url} (${running.inMemory ? "in memory" : dataDir})`,
       close: async () => client.destroy(),
     };
+  }
+  if (env.DAV_IN_MEMORY === "1") {
+    throw new Refused(`no local server is running on ${dataDir}, so there is no in-memory data to change`);
   }
   // No server running on this data dir: open its database ourselves for the moment.
   mkdirSync(dataDir, { recursive: true });
@@ -66,7 +74,7 @@ async function openTarget(env: NodeJS.ProcessEnv): Promise<Target> {
   await ensureTable(client, LOCAL_TABLE);
   return {
     store: { client, tableName: LOCAL_TABLE },
-    describe: `local data in ${dataDir}`,
+    describe: `local data in ${dataDir} (no local server is running on it)`,
     close: async () => {
       client.destroy();
       await dynamo.stop();
@@ -93,7 +101,14 @@ export async function runAdmin(
     io.err(name ? `invalid user name '${name}': use letters, digits and . _ @ - (at most 64)` : USAGE);
     return 2;
   }
-  const target = await openTarget(env);
+  let target: Target;
+  try {
+    target = await openTarget(env);
+  } catch (err) {
+    if (!(err instanceof Refused)) throw err;
+    io.err(err.message);
+    return 1;
+  }
   try {
     switch (verb) {
       case "list": {
@@ -133,7 +148,8 @@ export async function runAdmin(
       io.err(err.message);
       return 1;
     }
-    throw err;
+    // Name what the CLI was talking to, e.g. a running server that has gone away meanwhile.
+    throw new Error(`${target.describe}: ${(err as Error).message}`, { cause: err });
   } finally {
     await target.close();
   }

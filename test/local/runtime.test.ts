@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { checkJava, JavaMissingError } from "../../lib/local/dynamodb-local.js";
-import { readInstance } from "../../lib/local/instance.js";
+import { readInstance, writeInstance } from "../../lib/local/instance.js";
 import { startLocal } from "../../lib/local/runtime.js";
 import { listUsers } from "../../lib/store/users.js";
 
@@ -28,6 +28,7 @@ describe("embedded local runtime", () => {
     try {
       assert.ok(first.createdUser?.generated);
       assert.equal(readInstance(dataDir)?.url, first.url);
+      assert.equal(readInstance(dataDir)?.inMemory, false);
       const res = await fetch(first.url, { method: "OPTIONS" });
       assert.equal(res.status, 200);
       assert.match(res.headers.get("dav") ?? "", /calendar-access/);
@@ -38,10 +39,19 @@ describe("embedded local runtime", () => {
     assert.equal(first.dynamo.process.exitCode !== null || first.dynamo.process.signalCode !== null, true);
     assert.equal(readInstance(dataDir), undefined);
 
+    // A record left by a crashed earlier process whose pid this one now has does not block a start.
+    const stale = {
+      pid: process.pid,
+      dynamoEndpoint: "http://127.0.0.1:9",
+      tableName: "dav",
+      url: "http://x/",
+    };
+    writeInstance(dataDir, stale);
     const second = await startLocal(options);
     try {
       assert.equal(second.createdUser, undefined, "the first user survives a restart");
       assert.deepEqual(await listUsers(second.store), ["admin"]);
+      assert.equal(readInstance(dataDir)?.url, second.url);
     } finally {
       await second.stop();
     }
