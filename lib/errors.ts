@@ -4,8 +4,8 @@
  * thrown error — DAV, store or unexpected — becomes a response.
  */
 import type { DavResponse } from "./http/message.js";
-import { renderError } from "./xml/build.js";
-import { cal, card, dav } from "./xml/names.js";
+import { renderError, type Precondition } from "./xml/build.js";
+import { cal, dav } from "./xml/names.js";
 import {
   AlreadyExists,
   ConcurrentModification,
@@ -17,13 +17,7 @@ import {
   UidConflict,
 } from "./store/errors.js";
 
-/** A precondition element for the body: its Clark name and optional `DAV:href` children. */
-export interface Precondition {
-  name: string;
-  hrefs?: string[];
-  /** Extra child elements by Clark name with text content (e.g. a running task's id). */
-  detail?: Record<string, string>;
-}
+export type { Precondition };
 
 export class DavError extends Error {
   constructor(
@@ -102,8 +96,10 @@ export class ServiceUnavailable extends DavError {
 export interface ErrorContext {
   /** Turns a resource name in the target collection into an href. */
   hrefFor?: (name: string) => string;
-  /** The target collection's kind: a UID clash names the CalDAV or the CardDAV precondition. */
-  kind?: "calendar" | "addressbook";
+  /** The precondition a UID clash names: RFC 4791 §5.3.2.1 and RFC 6352 §6.3.2.1 each define their own. */
+  uidConflict?: string;
+  /** The Allow header of the target, for a 405. */
+  allow?: string;
 }
 
 /** Maps domain errors from the store to DAV errors. Unknown errors are returned unchanged. */
@@ -118,15 +114,14 @@ export function fromStoreError(err: unknown, ctx: ErrorContext = {}): unknown {
   }
   if (err instanceof UidConflict) {
     const href = ctx.hrefFor ? ctx.hrefFor(err.existingName) : err.existingName;
-    // RFC 4791 §5.3.2.1 and RFC 6352 §6.3.2.1 each define no-uid-conflict in their own namespace.
     return new Conflict(`UID ${err.uid} is already used by ${href} in this collection.`, {
-      name: ctx.kind === "addressbook" ? card("no-uid-conflict") : cal("no-uid-conflict"),
+      name: ctx.uidConflict ?? cal("no-uid-conflict"),
       hrefs: [href],
     });
   }
   if (err instanceof ParentMissing) return new Conflict("The parent collection does not exist.");
   if (err instanceof AlreadyExists) {
-    return new MethodNotAllowed("A resource already exists at this URL.", "OPTIONS, PROPFIND, DELETE", {
+    return new MethodNotAllowed("A resource already exists at this URL.", ctx.allow ?? "OPTIONS, PROPFIND", {
       name: dav("resource-must-be-null"),
     });
   }

@@ -1,97 +1,44 @@
 /**
- * CalDAV REPORTs: calendar-multiget (RFC 4791 §7.9), calendar-query (§7.8) and free-busy-query
- * (§7.10). Time-range queries read candidates through the span index and parse only those.
+ * CalDAV REPORTs: calendar-query (RFC 4791 §7.8) and free-busy-query (§7.10), on a calendar or one
+ * of its objects. Time-range queries read candidates through the span index and parse only those;
+ * calendar-multiget is the shared multiget of the WebDAV core.
  */
-import { BadRequest, Forbidden, NotFound } from "../errors.js";
+import { BadRequest, Forbidden } from "../errors.js";
 import type { DavResponse } from "../http/message.js";
-import { getCollection, type CollectionRecord } from "../store/collections.js";
+import type { CollectionRecord } from "../store/collections.js";
 import { getObjects, listObjects, type ObjectRecord } from "../store/objects.js";
 import { objectsOverlapping } from "../store/span-index.js";
-import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
-import { cal, dav } from "../xml/names.js";
-import { child, type XmlElement } from "../xml/parse.js";
-import type { MethodContext } from "../webdav/method.js";
-import { depthOf, wantsMinimal } from "../webdav/method.js";
-import { memberResponse, needsBody, parseMemberProps } from "../webdav/member-props.js";
-import { parseAddress, pathFromHref } from "../webdav/paths.js";
+import { memberResponse, parseMemberProps } from "../webdav/member-response.js";
 import { propertyEnv } from "../webdav/propfind.js";
+import type { MethodContext } from "../webdav/registry.js";
+import { depthOf, wantsMinimal } from "../webdav/request.js";
+import type { Resource } from "../webdav/target.js";
+import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
+import { cal } from "../xml/names.js";
+import { child, type XmlElement } from "../xml/parse.js";
 import { filterTimeRange, matchesCalendarFilter, parseCalendarFilter, type CompFilter } from "./filter.js";
 import { freeBusy } from "./freebusy.js";
 import { utcToSeconds } from "./ical-time.js";
 
-async function targetCollection(m: MethodContext): Promise<{ col: CollectionRecord; only?: string }> {
-  const a = m.address;
-  if (a.type !== "collection" && a.type !== "object") {
-    throw new Forbidden("This report works on a calendar or its objects.", { name: dav("supported-report") });
-  }
-  const col = await getCollection(m.ctx.store, { kind: a.kind, owner: a.user, name: a.collection });
-  if (!col) throw new NotFound();
-  return { col, only: a.type === "object" ? a.object : undefined };
+type ReportContext = MethodContext & { target: Resource };
+
+/** Calendar reports run on a calendar, or on one of its objects (RFC 4791 §7.8, §7.10). */
+export const onCalendar = (r: Resource) =>
+  (r.type === "collection" || r.type === "object") && r.col.kind === "calendar";
+
+function scope(m: ReportContext): { col: CollectionRecord; only?: string } {
+  const t = m.target;
+  if (t.type === "object") return { col: t.col, only: t.obj.name };
+  if (t.type === "collection") return { col: t.col };
+  throw new Error("calendar reports run on calendars only");
 }
 
-/** RFC 4791 §7.9 / RFC 6352 §8.7: members named by href; unknown ones answer 404 in the multistatus. */
-export async function multiget(m: MethodContext, body: XmlElement): Promise<DavResponse> {
-  const props = parseMemberProps(body);
-  const hrefs = body.children.filter((c) => c.name === dav("href")).map((h) => h.text.trim());
-  const env = propertyEnv(m);
-  const minimal = wantsMinimal(m.req);
-  // Group the requested hrefs by collection, so each collection is read once and its members in batches.
-  const groups = new Map<
-    string,
-    {
-      names: { href: string; name: string }[];
-      kind: "calendar" | "addressbook";
-      user: string;
-      collection: string;
-    }
-  >();
-  const responses: MultistatusResponse[] = [];
-  for (const href of hrefs) {
-    const path = pathFromHref(href);
-    let address;
-    try {
-      address = path ? parseAddress(path) : undefined;
-    } catch {
-      address = undefined;
-    }
-    if (!address || address.type !== "object") {
-      responses.push({ href, status: 404 });
-      continue;
-    }
-    if (address.user !== m.user.name) {
-      responses.push({ href, status: 403 });
-      continue;
-    }
-    const key = `${address.kind}/${address.collection}`;
-    if (!groups.has(key))
-      groups.set(key, { names: [], kind: address.kind, user: address.user, collection: address.collection });
-    groups.get(key)!.names.push({ href, name: address.object });
-  }
-  for (const g of groups.values()) {
-    const col = await getCollection(m.ctx.store, { kind: g.kind, owner: g.user, name: g.collection });
-    const objects = col
-      ? await getObjects(
-          m.ctx.store,
-          col.id,
-          g.names.map((n) => n.name),
-          needsBody(props),
-        )
-      : new Map<string, ObjectRecord>();
-    for (const { href, name } of g.names) {
-      const obj = objects.get(name);
-      responses.push(col && obj ? memberResponse(col, obj, props, env, minimal) : { href, status: 404 });
-    }
-  }
-  return multistatusResponse(renderMultistatus(responses));
-}
-
-/** The candidates a filter can match: by index span when it has a time range, else every member. */
 /**
  * The objects a filter can match, with their bodies: through the span index and a batch read when
  * the filter has a time range, else one paginated listing that carries the bodies already.
  */
 async function candidates(
-  m: MethodContext,
+  m: ReportContext,
   col: CollectionRecord,
   filter: CompFilter,
   only?: string,
@@ -116,8 +63,8 @@ function timezoneOf(body: XmlElement, col: CollectionRecord): string | undefined
   return tz && tz.trim() ? tz : col.props[cal("calendar-timezone")];
 }
 
-export async function calendarQuery(m: MethodContext, body: XmlElement): Promise<DavResponse> {
-  const { col, only } = await targetCollection(m);
+export async function calendarQuery(m: ReportContext, body: XmlElement): Promise<DavResponse> {
+  const { col, only } = scope(m);
   const filterEl = child(body, cal("filter"));
   if (!filterEl) throw new Forbidden("calendar-query needs a CALDAV:filter.", { name: cal("valid-filter") });
   const filter = parseCalendarFilter(filterEl);
@@ -125,7 +72,7 @@ export async function calendarQuery(m: MethodContext, body: XmlElement): Promise
     // Depth 0 on the calendar itself: the collection is not a calendar object, so nothing matches.
     return multistatusResponse(renderMultistatus([]));
   }
-  const props = parseMemberProps(body);
+  const props = parseMemberProps(m.registry, body);
   const objects = await candidates(m, col, filter, only);
   const timezone = timezoneOf(body, col);
   const env = propertyEnv(m);
@@ -139,8 +86,8 @@ export async function calendarQuery(m: MethodContext, body: XmlElement): Promise
   return multistatusResponse(renderMultistatus(responses));
 }
 
-export async function freeBusyQuery(m: MethodContext, body: XmlElement): Promise<DavResponse> {
-  const { col } = await targetCollection(m);
+export async function freeBusyQuery(m: ReportContext, body: XmlElement): Promise<DavResponse> {
+  const { col } = scope(m);
   const tr = child(body, cal("time-range"));
   const start = tr?.attrs["{}start"];
   const end = tr?.attrs["{}end"];

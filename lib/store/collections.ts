@@ -1,23 +1,25 @@
 /**
  * Collections (calendars, address books): one item each in the owner's home partition, holding the
- * collection's random id, its change sequence number (the sync token / ctag), byte count and
- * properties. Members live in the `COL#<id>` partition (objects.ts).
+ * collection's random id, its change sequence number (the ctag and sync token derive from it), byte
+ * count and properties. Members live in the `COL#<id>` partition (objects.ts). Every change to a
+ * collection or its members advances the sequence and logs the change in the same transaction.
  */
 import {
-  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
-  ConditionalCheckFailedException,
   type AttributeValue,
-  type TransactWriteItem,
 } from "@aws-sdk/client-dynamodb";
 import { randomBytes } from "node:crypto";
+import type { Change } from "./change-log.js";
+import { logChange } from "./change-log.js";
+import type { Store } from "./client.js";
 import { AlreadyExists, EtagMismatch, ParentMissing } from "./errors.js";
-import { changeKey, collectionKey, colPk, homePk, purgeKey, type CollectionKind } from "./keys.js";
-import { failed, RETRY, transact, withRetries, backoff } from "./transact.js";
-import type { Store } from "./users.js";
-import { ctag } from "../sync/token.js";
+import { collectionKey, homePk, type CollectionKind } from "./keys.js";
+import { markForPurge, purgeCollection } from "./purge.js";
+import { queryAll, type Item } from "./query.js";
+import { RETRY, withRetries } from "./transact.js";
+import { allOf, equals, WriteTx } from "./tx.js";
 
 export interface CollectionRecord {
   kind: CollectionKind;
@@ -44,13 +46,18 @@ export interface CollectionRef {
   name: string;
 }
 
+/** The collection's version as an entity tag: it changes with every change to the collection or a member. */
+export function collectionEtag(col: Pick<CollectionRecord, "id" | "seq">): string {
+  return `"${col.id}-${col.seq}"`;
+}
+
 const strMap = (m: Record<string, string>): AttributeValue => ({
   M: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, { S: v }])),
 });
 const fromStrMap = (a: AttributeValue | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(a?.M ?? {}).map(([k, v]) => [k, v.S ?? ""]));
 
-export function collectionFromItem(item: Record<string, AttributeValue>): CollectionRecord {
+export function collectionFromItem(item: Item): CollectionRecord {
   return {
     kind: item.kind.S as CollectionKind,
     owner: item.owner.S!,
@@ -132,100 +139,76 @@ export async function getCollection(store: Store, ref: CollectionRef): Promise<C
   return Item ? collectionFromItem(Item) : undefined;
 }
 
-export async function listCollections(
+export function listCollections(
   store: Store,
   kind: CollectionKind,
   owner: string,
 ): Promise<CollectionRecord[]> {
-  const out: CollectionRecord[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await store.client.send(
-      new QueryCommand({
-        TableName: store.tableName,
-        KeyConditionExpression: "pk = :p AND begins_with(sk, :c)",
-        ExpressionAttributeValues: { ":p": { S: homePk(kind, owner) }, ":c": { S: "C#" } },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) out.push(collectionFromItem(item));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
+  return queryAll(
+    store,
+    {
+      KeyConditionExpression: "pk = :p AND begins_with(sk, :c)",
+      ExpressionAttributeValues: { ":p": { S: homePk(kind, owner) }, ":c": { S: "C#" } },
+      ConsistentRead: true,
+    },
+    collectionFromItem,
+  );
+}
+
+export interface RecordOptions {
+  now: string;
+  /** Change of the members' total size. */
+  bytesDelta?: number;
+  /** Further attributes to set on the collection item in the same update (a PROPPATCH's properties). */
+  set?: Record<string, AttributeValue>;
+  /** Prefix of the part names, for a transaction that changes two collections (a MOVE). */
+  prefix?: string;
 }
 
 /**
- * The transaction item that advances a collection's sequence number, conditioned on the number
- * the caller read: every member write carries it, so concurrent writers serialise and each change
- * gets exactly one change-log entry.
+ * Add to a transaction the advance of the collection's sequence by `changes.length` (part
+ * `sequence`, conditioned on the sequence and id the caller read) and one change-log entry per
+ * change (part `change`, or `change:1` … `change:k` for several). Every member write carries it, so
+ * concurrent writers serialise and each change gets exactly one entry.
  */
-export function advanceSequence(
+export function recordChanges(
+  tx: WriteTx,
   col: CollectionRecord,
-  now: string,
-  bytesDelta = 0,
-  /** Further attributes to set in the same update (a PROPPATCH's properties). */
-  set: Record<string, AttributeValue> = {},
-): TransactWriteItem {
-  const names = Object.keys(set);
-  return {
-    Update: {
-      TableName: "",
-      Key: collectionKey(col.kind, col.owner, col.name),
-      UpdateExpression: `SET ${["seq = :next", "modified = :now", ...names.map((n) => `${n} = :set_${n}`)].join(", ")} ADD bytes :delta`,
-      ConditionExpression: "seq = :seq AND id = :id",
-      ExpressionAttributeValues: {
-        ":seq": { N: String(col.seq) },
-        ":next": { N: String(col.seq + 1) },
-        ":now": { S: now },
-        ":id": { S: col.id },
-        ":delta": { N: String(bytesDelta) },
-        ...Object.fromEntries(names.map((n) => [`:set_${n}`, set[n]])),
-      },
-      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-    },
-  };
-}
-
-export type ChangeOp = "put" | "delete" | "props";
-
-export function changeEntry(
-  col: CollectionRecord,
-  op: ChangeOp,
-  name: string,
-  now: string,
-): TransactWriteItem {
-  return {
-    Put: {
-      TableName: "",
-      Item: {
-        ...changeKey(col.id, col.seq + 1),
-        op: { S: op },
-        name: { S: name },
-        at: { S: now },
-      },
-      ConditionExpression: "attribute_not_exists(pk)",
-    },
-  };
-}
-
-/** Fill in the table name on every item (builders leave it empty so they stay store-agnostic). */
-export function onTable(store: Store, items: TransactWriteItem[]): TransactWriteItem[] {
-  for (const item of items) {
-    const op = item.Put ?? item.Update ?? item.Delete ?? item.ConditionCheck;
-    if (op) op.TableName = store.tableName;
-  }
-  return items;
+  changes: Change[],
+  opts: RecordOptions,
+): void {
+  const k = changes.length;
+  if (k < 1) throw new Error("recordChanges needs at least one change");
+  const prefix = opts.prefix ?? "";
+  const set = opts.set ?? {};
+  tx.update(
+    `${prefix}sequence`,
+    collectionKey(col.kind, col.owner, col.name),
+    (e) =>
+      `SET ${[
+        `${e.name("seq")} = ${e.value({ N: String(col.seq + k) })}`,
+        `${e.name("modified")} = ${e.value({ S: opts.now })}`,
+        ...Object.entries(set).map(([attr, v]) => `${e.name(attr)} = ${e.value(v)}`),
+      ].join(", ")} ADD ${e.name("bytes")} ${e.value({ N: String(opts.bytesDelta ?? 0) })}`,
+    allOf(equals("seq", { N: String(col.seq) }), equals("id", { S: col.id })),
+  );
+  changes.forEach((c, i) =>
+    logChange(
+      tx,
+      k === 1 ? `${prefix}change` : `${prefix}change:${i + 1}`,
+      col.id,
+      col.seq + 1 + i,
+      c,
+      opts.now,
+    ),
+  );
 }
 
 /**
- * What a failed sequence condition means: the collection is gone (or replaced) → ParentMissing;
- * otherwise another writer got in first → retry with a fresh read.
+ * What a failed `sequence` part means: the collection is gone (or replaced by one of the same name)
+ * → ParentMissing; otherwise another writer got in first → retry with a fresh read.
  */
-export function sequenceFailure(
-  col: CollectionRecord,
-  old: Record<string, AttributeValue> | undefined,
-): typeof RETRY {
+export function sequenceFailure(col: CollectionRecord, old: Item | undefined): typeof RETRY {
   if (!old || old.id?.S !== col.id) throw new ParentMissing("the collection no longer exists");
   return RETRY;
 }
@@ -235,6 +218,18 @@ export interface PropertyChange {
   removeProps?: string[];
   setDead?: Record<string, string>;
   removeDead?: string[];
+}
+
+/** The properties a collection holds after a change. */
+export function applyPropertyChange(
+  col: Pick<CollectionRecord, "props" | "dead">,
+  change: PropertyChange,
+): { props: Record<string, string>; dead: Record<string, string> } {
+  const props = { ...col.props, ...(change.setProps ?? {}) };
+  for (const p of change.removeProps ?? []) delete props[p];
+  const dead = { ...col.dead, ...(change.setDead ?? {}) };
+  for (const p of change.removeDead ?? []) delete dead[p];
+  return { props, dead };
 }
 
 /** Apply a PROPPATCH atomically, advancing the sequence and logging the change in one transaction. */
@@ -249,107 +244,43 @@ export async function updateCollectionProps(
     col ??= await getCollection(store, ref);
     if (!col) throw new ParentMissing("the collection does not exist");
     const now = new Date().toISOString();
-    const props = { ...col.props, ...(change.setProps ?? {}) };
-    for (const p of change.removeProps ?? []) delete props[p];
-    const dead = { ...col.dead, ...(change.setDead ?? {}) };
-    for (const p of change.removeDead ?? []) delete dead[p];
-    const advance = advanceSequence(col, now, 0, { props: strMap(props), dead: strMap(dead) });
-    const cancelled = await transact(store, onTable(store, [advance, changeEntry(col, "props", "", now)]));
-    if (!cancelled) return { ...col, seq: col.seq + 1, modified: now, props, dead };
+    const { props, dead } = applyPropertyChange(col, change);
+    const tx = new WriteTx(store);
+    recordChanges(tx, col, [{ op: "props", name: "" }], {
+      now,
+      set: { props: strMap(props), dead: strMap(dead) },
+    });
+    const failed = await tx.commit();
+    if (!failed) return { ...col, seq: col.seq + 1, modified: now, props, dead };
     const stale = col;
     col = undefined;
-    if (failed(cancelled, 0)) return sequenceFailure(stale, cancelled.reasons[0].item);
+    if (failed.has("sequence")) return sequenceFailure(stale, failed.old("sequence"));
     return RETRY;
   });
 }
 
 /**
- * Delete a collection: the collection item goes and a purge marker appears in one transaction, so
- * the collection vanishes from listings at once and its members can never be reached again; the
- * members, reservations and change log are then removed in batches. A crash halfway leaves the
- * marker, and `resumePurges` finishes the job later.
+ * Delete a collection: its item goes and a purge marker appears in one transaction, then the
+ * partition is purged (purge.ts). `unchanged`: the client's If-Match named this version, so the
+ * delete is conditioned on the sequence read as well as the id.
  */
 export async function deleteCollection(
   store: Store,
   col: CollectionRecord,
   options: { unchanged?: boolean } = {},
 ): Promise<void> {
-  // `unchanged`: the client's If-Match named this version (ctag), so the delete is conditioned on it.
-  const values: Record<string, AttributeValue> = { ":id": { S: col.id } };
-  if (options.unchanged) values[":seq"] = { N: String(col.seq) };
-  const cancelled = await transact(
-    store,
-    onTable(store, [
-      {
-        Delete: {
-          TableName: "",
-          Key: collectionKey(col.kind, col.owner, col.name),
-          ConditionExpression: options.unchanged ? "id = :id AND seq = :seq" : "id = :id",
-          ExpressionAttributeValues: values,
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        },
-      },
-      {
-        Put: {
-          TableName: "",
-          Item: { ...purgeKey(col.id), owner: { S: col.owner }, at: { S: new Date().toISOString() } },
-        },
-      },
-    ]),
+  const sameId = equals("id", { S: col.id });
+  const tx = new WriteTx(store).delete(
+    "collection",
+    collectionKey(col.kind, col.owner, col.name),
+    options.unchanged ? allOf(sameId, equals("seq", { N: String(col.seq) })) : sameId,
   );
-  if (cancelled) {
-    const old = cancelled.reasons[0]?.item;
-    if (old && old.id?.S === col.id) throw new EtagMismatch(ctag(collectionFromItem(old)));
+  markForPurge(tx, "purge", col.id, col.owner);
+  const failed = await tx.commit();
+  if (failed) {
+    const old = failed.old("collection");
+    if (old && old.id?.S === col.id) throw new EtagMismatch(collectionEtag(collectionFromItem(old)));
     throw new ParentMissing("the collection no longer exists");
   }
   await purgeCollection(store, col.id);
-}
-
-/** Remove every item of a deleted collection's partition, then its purge marker. Idempotent. */
-export async function purgeCollection(store: Store, id: string): Promise<void> {
-  for (;;) {
-    const page = await store.client.send(
-      new QueryCommand({
-        TableName: store.tableName,
-        KeyConditionExpression: "pk = :p",
-        ExpressionAttributeValues: { ":p": { S: colPk(id) } },
-        ProjectionExpression: "pk, sk",
-        // Strongly consistent: an eventually consistent page could miss a member written just before
-        // the delete and leave it orphaned.
-        ConsistentRead: true,
-        Limit: 500,
-      }),
-    );
-    const keys = page.Items ?? [];
-    if (keys.length === 0) break;
-    for (let i = 0; i < keys.length; i += 25) {
-      let requests = keys.slice(i, i + 25).map((k) => ({ DeleteRequest: { Key: { pk: k.pk, sk: k.sk } } }));
-      for (let attempt = 0; requests.length; attempt++) {
-        const res = await store.client.send(
-          new BatchWriteItemCommand({ RequestItems: { [store.tableName]: requests } }),
-        );
-        requests = (res.UnprocessedItems?.[store.tableName] ?? []) as typeof requests;
-        if (requests.length) await backoff(attempt);
-      }
-    }
-  }
-  await store.client.send(
-    new BatchWriteItemCommand({
-      RequestItems: { [store.tableName]: [{ DeleteRequest: { Key: purgeKey(id) } }] },
-    }),
-  );
-}
-
-/** Finish purges a crash left half done (cheap when there are none: one Query on an empty partition). */
-export async function resumePurges(store: Store): Promise<number> {
-  const page = await store.client.send(
-    new QueryCommand({
-      TableName: store.tableName,
-      KeyConditionExpression: "pk = :p",
-      ExpressionAttributeValues: { ":p": { S: "PURGE" } },
-      Limit: 10,
-    }),
-  );
-  for (const item of page.Items ?? []) await purgeCollection(store, item.sk.S!);
-  return page.Items?.length ?? 0;
 }

@@ -4,28 +4,34 @@
  * collection's sequence and appends the change-log entry; the client's If-Match / If-None-Match
  * and UID uniqueness are DynamoDB conditions in that transaction.
  */
-import {
-  BatchGetItemCommand,
-  GetItemCommand,
-  QueryCommand,
-  type AttributeValue,
-  type TransactWriteItem,
-} from "@aws-sdk/client-dynamodb";
+import { BatchGetItemCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
-import { EtagMismatch, NotFound, ParentMissing, UidConflict } from "./errors.js";
-import { colPk, objectKey, uidKey } from "./keys.js";
+import type { Store } from "./client.js";
 import {
-  advanceSequence,
-  changeEntry,
   fitsSortKey,
   getCollection,
-  onTable,
+  recordChanges,
   sequenceFailure,
   type CollectionRecord,
   type CollectionRef,
 } from "./collections.js";
-import { backoff, failed, RETRY, transact, withRetries } from "./transact.js";
-import type { Store } from "./users.js";
+import { EtagMismatch, NotFound, ParentMissing, UidConflict } from "./errors.js";
+import { colPk, objectKey, uidKey } from "./keys.js";
+import { queryAll, type Item } from "./query.js";
+import { backoff, RETRY, withRetries } from "./transact.js";
+import {
+  absent,
+  allOf,
+  anyOf,
+  equals,
+  guardFailure,
+  not,
+  oneOf,
+  present,
+  WriteTx,
+  type Cond,
+  type Guard,
+} from "./tx.js";
 
 export interface ObjectRecord {
   name: string;
@@ -68,7 +74,7 @@ export function etagFor(body: Buffer): string {
   return `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
 }
 
-export function objectFromItem(item: Record<string, AttributeValue>): ObjectRecord {
+export function objectFromItem(item: Item): ObjectRecord {
   return {
     name: item.name.S!,
     etag: item.etag.S!,
@@ -121,27 +127,18 @@ function projection(withBody = false) {
   };
 }
 
-/** All members of a collection, page by page (DynamoDB pages are 1 MB at most). */
-export async function listObjects(store: Store, colId: string, withBody = false): Promise<ObjectRecord[]> {
-  const out: ObjectRecord[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const p = projection(withBody);
-    const page = await store.client.send(
-      new QueryCommand({
-        TableName: store.tableName,
-        KeyConditionExpression: "pk = :p AND begins_with(sk, :o)",
-        ExpressionAttributeValues: { ":p": { S: colPk(colId) }, ":o": { S: "O#" } },
-        ProjectionExpression: p.ProjectionExpression,
-        ExpressionAttributeNames: p.ExpressionAttributeNames,
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) out.push(objectFromItem(item));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
+/** All members of a collection, across pages (DynamoDB pages are 1 MB at most). */
+export function listObjects(store: Store, colId: string, withBody = false): Promise<ObjectRecord[]> {
+  return queryAll(
+    store,
+    {
+      KeyConditionExpression: "pk = :p AND begins_with(sk, :o)",
+      ExpressionAttributeValues: { ":p": { S: colPk(colId) }, ":o": { S: "O#" } },
+      ...projection(withBody),
+      ConsistentRead: true,
+    },
+    objectFromItem,
+  );
 }
 
 /** Read many members by name with BatchGetItem (100 keys a call), retrying unprocessed keys. */
@@ -154,7 +151,7 @@ export async function getObjects(
   const found = new Map<string, ObjectRecord>();
   const unique = [...new Set(names)].filter((n) => fitsSortKey(`O#${n}`));
   for (let i = 0; i < unique.length; i += 100) {
-    let keys: Record<string, AttributeValue>[] = unique.slice(i, i + 100).map((n) => objectKey(colId, n));
+    let keys: Item[] = unique.slice(i, i + 100).map((n) => objectKey(colId, n));
     for (let attempt = 0; keys.length; attempt++) {
       const p = projection(withBody);
       const res = await store.client.send(
@@ -191,33 +188,18 @@ export interface NewObject {
 }
 
 /**
- * DynamoDB condition fragment for the client's expectation on the object item. An empty tag list
- * (only weak tags were sent, and weak tags never match for writes) matches nothing; `IN` takes at
- * most 100 operands, so longer lists are split into OR-ed groups.
+ * The client's expectation as conditions on the object item. An If-Match without a strong tag
+ * (weak tags never match for writes) matches nothing.
  */
-function expectationCondition(expect: Expectation, values: Record<string, AttributeValue>): string[] {
-  const parts: string[] = [];
-  const anyOf = (prefix: string, etags: string[]): string | undefined => {
-    const names = [...new Set(etags)].map((e, i) => {
-      values[`:${prefix}${i}`] = { S: e };
-      return `:${prefix}${i}`;
-    });
-    const groups: string[] = [];
-    for (let i = 0; i < names.length; i += 100)
-      groups.push(`etag IN (${names.slice(i, i + 100).join(", ")})`);
-    return groups.length ? `(${groups.join(" OR ")})` : undefined;
-  };
-  if (expect.ifMatch === "*") parts.push("attribute_exists(pk)");
-  else if (expect.ifMatch) {
-    // No strong tag to match: the condition must fail whatever is stored.
-    parts.push(anyOf("im", expect.ifMatch) ?? "(attribute_exists(pk) AND attribute_not_exists(pk))");
-  }
-  if (expect.ifNoneMatch === "*") parts.push("attribute_not_exists(pk)");
-  else if (expect.ifNoneMatch) {
-    const listed = anyOf("inm", expect.ifNoneMatch);
-    if (listed) parts.push(`(attribute_not_exists(pk) OR NOT ${listed})`);
-  }
-  return parts;
+function expectationConds(expect: Expectation): Cond[] {
+  const tags = (list: string[]) => [...new Set(list)].map((e) => ({ S: e }));
+  const conds: Cond[] = [];
+  if (expect.ifMatch === "*") conds.push(present);
+  else if (expect.ifMatch) conds.push(oneOf("etag", tags(expect.ifMatch)));
+  if (expect.ifNoneMatch === "*") conds.push(absent);
+  else if (expect.ifNoneMatch?.length)
+    conds.push(anyOf(absent, not(oneOf("etag", tags(expect.ifNoneMatch)))));
+  return conds;
 }
 
 export interface PutResult {
@@ -225,150 +207,146 @@ export interface PutResult {
   etag: string;
 }
 
+export interface WriteOptions {
+  /** The collection as the caller read it (saves a read in the first round). */
+  first?: CollectionRecord;
+  /** The member as the caller read it in the first round: null when it was absent. */
+  existing?: ObjectRecord | null;
+  /** Conditions other modules add to the write (locks, tasks); their failures win over a lost race. */
+  guards?: readonly Guard[];
+}
+
 /**
- * Create or replace a member. The transaction holds: the collection's sequence advance, the object
- * (condition: unchanged since read, and the client's expectation), the UID reservation (condition:
- * free or ours), the release of a changed UID's old reservation, and the change-log entry.
+ * Create or replace a member, in one transaction of named parts: `sequence` (the collection's
+ * advance), `object` (condition: unchanged since read, and the client's expectation), `uid` (the
+ * reservation: free or ours), `old-uid` (the release of a changed UID's old reservation), `change`
+ * (the log entry), and any guards.
  */
 export async function putObject(
   store: Store,
   ref: CollectionRef,
   input: NewObject,
   expect: Expectation,
-  first?: CollectionRecord,
+  options: WriteOptions = {},
 ): Promise<PutResult> {
-  let col = first;
+  let col = options.first;
+  let known = options.existing;
+  const guards = options.guards ?? [];
   const etag = etagFor(input.body);
   return withRetries(async () => {
     col ??= await getCollection(store, ref);
     if (!col) throw new ParentMissing("the collection does not exist");
     // With If-None-Match: * there is nothing to learn from a read: the condition demands absence.
     const existing =
-      expect.ifNoneMatch === "*" ? undefined : await getObject(store, col.id, input.name, false);
+      known !== undefined
+        ? (known ?? undefined)
+        : expect.ifNoneMatch === "*"
+          ? undefined
+          : await getObject(store, col.id, input.name, false);
+    known = undefined;
     const now = new Date().toISOString();
-    const values: Record<string, AttributeValue> = {};
-    const conditions = expectationCondition(expect, values);
-    if (existing) {
-      conditions.push("etag = :readEtag");
-      values[":readEtag"] = { S: existing.etag };
-    } else conditions.push("attribute_not_exists(pk)");
-
-    const items: TransactWriteItem[] = [
-      advanceSequence(col, now, input.body.length - (existing?.size ?? 0)),
+    const tx = new WriteTx(store);
+    recordChanges(tx, col, [{ op: "put", name: input.name }], {
+      now,
+      bytesDelta: input.body.length - (existing?.size ?? 0),
+    });
+    tx.put(
+      "object",
       {
-        Put: {
-          TableName: "",
-          Item: {
-            ...objectKey(col.id, input.name),
-            name: { S: input.name },
-            etag: { S: etag },
-            uid: { S: input.uid },
-            contentType: { S: input.contentType },
-            size: { N: String(input.body.length) },
-            created: { S: existing?.created ?? now },
-            modified: { S: now },
-            comp: { S: input.comp },
-            body: { B: input.body },
-            ...(input.spanStart && input.spanEnd
-              ? {
-                  spanStart: { S: input.spanStart },
-                  spanEnd: { S: input.spanEnd },
-                  gsi1pk: { S: colPk(col.id) },
-                  gsi1sk: { S: input.spanStart },
-                }
-              : {}),
-          },
-          ConditionExpression: [...new Set(conditions)].join(" AND "),
-          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        },
+        ...objectKey(col.id, input.name),
+        name: { S: input.name },
+        etag: { S: etag },
+        uid: { S: input.uid },
+        contentType: { S: input.contentType },
+        size: { N: String(input.body.length) },
+        created: { S: existing?.created ?? now },
+        modified: { S: now },
+        comp: { S: input.comp },
+        body: { B: input.body },
+        ...(input.spanStart && input.spanEnd
+          ? {
+              spanStart: { S: input.spanStart },
+              spanEnd: { S: input.spanEnd },
+              gsi1pk: { S: colPk(col.id) },
+              gsi1sk: { S: input.spanStart },
+            }
+          : {}),
       },
-      {
-        Put: {
-          TableName: "",
-          Item: { ...uidKey(col.id, input.uid), name: { S: input.name } },
-          ConditionExpression: "attribute_not_exists(pk) OR #n = :me",
-          ExpressionAttributeNames: { "#n": "name" },
-          ExpressionAttributeValues: { ":me": { S: input.name } },
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        },
-      },
-    ];
-    if (existing && existing.uid !== input.uid) items.push(releaseUid(col.id, existing.uid, input.name));
-    items.push(changeEntry(col, "put", input.name, now));
+      allOf(...expectationConds(expect), existing ? equals("etag", { S: existing.etag }) : absent),
+    );
+    tx.put(
+      "uid",
+      { ...uidKey(col.id, input.uid), name: { S: input.name } },
+      anyOf(absent, equals("name", { S: input.name })),
+    );
+    if (existing && existing.uid !== input.uid) releaseUid(tx, col.id, existing.uid, input.name);
+    tx.guard(guards);
 
-    const cancelled = await transact(store, onTable(store, items));
-    if (!cancelled) return { created: !existing, etag };
+    const failed = await tx.commit();
+    if (!failed) return { created: !existing, etag };
     const stale = col;
     col = undefined;
     // The client's own preconditions are answered first (RFC 9110 §13.2.2: 412 before the content is considered).
-    if (failed(cancelled, 1)) {
-      const current = cancelled.reasons[1].item?.etag?.S;
+    if (failed.has("object")) {
+      const current = failed.old("object")?.etag?.S;
       if (!satisfies(expect, current)) throw new EtagMismatch(current);
     }
-    if (failed(cancelled, 2)) {
-      throw new UidConflict(input.uid, cancelled.reasons[2].item?.name?.S ?? "another resource");
+    const guarded = guardFailure(failed, guards);
+    if (guarded) throw guarded;
+    if (failed.has("uid")) {
+      throw new UidConflict(input.uid, failed.old("uid")?.name?.S ?? "another resource");
     }
-    if (failed(cancelled, 0)) return sequenceFailure(stale, cancelled.reasons[0].item);
+    if (failed.has("sequence")) return sequenceFailure(stale, failed.old("sequence"));
     return RETRY;
   });
 }
 
-function releaseUid(colId: string, uid: string, name: string): TransactWriteItem {
-  return {
-    Delete: {
-      TableName: "",
-      Key: uidKey(colId, uid),
-      ConditionExpression: "#n = :me",
-      ExpressionAttributeNames: { "#n": "name" },
-      ExpressionAttributeValues: { ":me": { S: name } },
-    },
-  };
+/** Release a UID reservation held by `name`. */
+function releaseUid(tx: WriteTx, colId: string, uid: string, name: string): void {
+  tx.delete("old-uid", uidKey(colId, uid), equals("name", { S: name }));
 }
 
-/** Delete a member, its UID reservation and log the deletion, all in one transaction. */
+/** Delete a member, release its UID reservation and log the deletion, all in one transaction. */
 export async function deleteObject(
   store: Store,
   ref: CollectionRef,
   name: string,
   expect: Expectation,
-  first?: CollectionRecord,
+  options: WriteOptions = {},
 ): Promise<void> {
-  let col = first;
+  let col = options.first;
+  let known = options.existing;
+  const guards = options.guards ?? [];
   return withRetries(async () => {
     col ??= await getCollection(store, ref);
     if (!col) throw new ParentMissing("the collection does not exist");
-    const existing = await getObject(store, col.id, name, false);
+    const existing = known !== undefined ? (known ?? undefined) : await getObject(store, col.id, name, false);
+    known = undefined;
     if (!existing) {
       if (expect.ifMatch) throw new EtagMismatch(undefined);
       throw new NotFound(`no resource ${name}`);
     }
     const now = new Date().toISOString();
-    const values: Record<string, AttributeValue> = { ":readEtag": { S: existing.etag } };
-    const conditions = [...expectationCondition(expect, values), "etag = :readEtag"];
-    const items: TransactWriteItem[] = [
-      advanceSequence(col, now, -existing.size),
-      {
-        Delete: {
-          TableName: "",
-          Key: objectKey(col.id, name),
-          ConditionExpression: [...new Set(conditions)].join(" AND "),
-          ExpressionAttributeValues: values,
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        },
-      },
-      releaseUid(col.id, existing.uid, name),
-      changeEntry(col, "delete", name, now),
-    ];
-    const cancelled = await transact(store, onTable(store, items));
-    if (!cancelled) return;
+    const tx = new WriteTx(store);
+    recordChanges(tx, col, [{ op: "delete", name }], { now, bytesDelta: -existing.size });
+    tx.delete(
+      "object",
+      objectKey(col.id, name),
+      allOf(...expectationConds(expect), equals("etag", { S: existing.etag })),
+    );
+    releaseUid(tx, col.id, existing.uid, name);
+    tx.guard(guards);
+    const failed = await tx.commit();
+    if (!failed) return;
     const stale = col;
     col = undefined;
-    if (failed(cancelled, 1)) {
-      const current = cancelled.reasons[1].item?.etag?.S;
+    if (failed.has("object")) {
+      const current = failed.old("object")?.etag?.S;
       if (!satisfies(expect, current)) throw new EtagMismatch(current);
     }
-    if (failed(cancelled, 0)) return sequenceFailure(stale, cancelled.reasons[0].item);
+    const guarded = guardFailure(failed, guards);
+    if (guarded) throw guarded;
+    if (failed.has("sequence")) return sequenceFailure(stale, failed.old("sequence"));
     return RETRY;
   });
 }

@@ -5,10 +5,11 @@
  * those candidates are then fetched and parsed. GSI reads are eventually consistent: an object
  * written a moment ago may be missed by a query for a fraction of a second.
  */
-import { QueryCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import type { Store } from "./client.js";
 import { colPk } from "./keys.js";
+import { queryAll } from "./query.js";
 import { GSI1 } from "./table.js";
-import type { Store } from "./users.js";
 
 export interface SpanCandidate {
   name: string;
@@ -16,13 +17,11 @@ export interface SpanCandidate {
   etag: string;
 }
 
-export async function objectsOverlapping(
+export function objectsOverlapping(
   store: Store,
   colId: string,
   range: { start?: string; end?: string },
 ): Promise<SpanCandidate[]> {
-  const out: SpanCandidate[] = [];
-  let start: Record<string, AttributeValue> | undefined;
   const values: Record<string, AttributeValue> = { ":p": { S: colPk(colId) } };
   let key = "gsi1pk = :p";
   if (range.end) {
@@ -34,21 +33,14 @@ export async function objectsOverlapping(
     filter = "spanEnd > :start";
     values[":start"] = { S: range.start };
   }
-  do {
-    const page = await store.client.send(
-      new QueryCommand({
-        TableName: store.tableName,
-        IndexName: GSI1,
-        KeyConditionExpression: key,
-        FilterExpression: filter,
-        ExpressionAttributeValues: values,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      out.push({ name: item.sk.S!.slice(2), comp: item.comp?.S ?? "", etag: item.etag?.S ?? "" });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
+  return queryAll(
+    store,
+    {
+      IndexName: GSI1,
+      KeyConditionExpression: key,
+      FilterExpression: filter,
+      ExpressionAttributeValues: values,
+    },
+    (item) => ({ name: item.sk.S!.slice(2), comp: item.comp?.S ?? "", etag: item.etag?.S ?? "" }),
+  );
 }

@@ -1,7 +1,8 @@
 /**
  * Running TransactWriteItems with retries: throttling and transaction conflicts back off and try
- * again; a cancelled transaction is handed back with its per-item reasons so the caller can name
- * the failed condition (and read the existing item from ALL_OLD) without another read.
+ * again; a cancelled transaction is handed back with its per-item reasons (the builder in tx.ts
+ * turns them into failures by part name). `withRetries` is the optimistic loop around a write that
+ * lost a race on a collection's sequence.
  */
 import {
   TransactionCanceledException,
@@ -9,7 +10,7 @@ import {
   type AttributeValue,
   type TransactWriteItem,
 } from "@aws-sdk/client-dynamodb";
-import type { Store } from "./users.js";
+import type { Store } from "./client.js";
 import { ConcurrentModification } from "./errors.js";
 
 export interface Cancelled {
@@ -59,8 +60,6 @@ export async function transact(store: Store, items: TransactWriteItem[]): Promis
     }
   }
 }
-
-export const failed = (c: Cancelled, index: number) => c.reasons[index]?.code === "ConditionalCheckFailed";
 
 /**
  * Optimistic concurrency on a collection's sequence number: `run` reads what it needs and tries its

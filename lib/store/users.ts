@@ -1,20 +1,16 @@
 /** Users: one item each in the `USERS` partition, so the admin CLI can list them with one Query. */
 import {
-  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
-  type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
+import type { Store } from "./client.js";
 import { AlreadyExists, NotFound } from "./errors.js";
+import { queryAll } from "./query.js";
 
-export interface Store {
-  client: DynamoDBClient;
-  tableName: string;
-}
+export type { Store } from "./client.js";
 
 export interface UserRecord {
   name: string;
@@ -98,24 +94,17 @@ export async function removeUser(store: Store, name: string): Promise<void> {
   }
 }
 
-export async function listUsers(store: Store): Promise<string[]> {
-  const names: string[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await store.client.send(
-      new QueryCommand({
-        TableName: store.tableName,
-        KeyConditionExpression: "pk = :p AND begins_with(sk, :u)",
-        ExpressionAttributeValues: { ":p": { S: USERS }, ":u": { S: "U#" } },
-        ProjectionExpression: "#n",
-        ExpressionAttributeNames: { "#n": "name" },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) names.push(item.name.S!);
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return names;
+export function listUsers(store: Store): Promise<string[]> {
+  return queryAll(
+    store,
+    {
+      KeyConditionExpression: "pk = :p AND begins_with(sk, :u)",
+      ExpressionAttributeValues: { ":p": { S: USERS }, ":u": { S: "U#" } },
+      ProjectionExpression: "#n",
+      ExpressionAttributeNames: { "#n": "name" },
+    },
+    (item) => item.name.S!,
+  );
 }
 
 export async function markProvisioned(store: Store, name: string): Promise<void> {

@@ -5,33 +5,30 @@
  * BatchGetItem, and removed ones are reported as 404. The log is complete from sequence 0, so a
  * truncated answer (DAV:limit) can always hand out a token in the middle of it (§3.6).
  */
-import { BadRequest, Forbidden, NotFound } from "../errors.js";
+import { BadRequest, Forbidden } from "../errors.js";
 import type { DavResponse } from "../http/message.js";
-import { changesBetween } from "../store/changes.js";
-import { getCollection } from "../store/collections.js";
+import { changesBetween } from "../store/change-log.js";
 import { getObjects } from "../store/objects.js";
+import { memberResponse, needsBody, parseMemberProps } from "../webdav/member-response.js";
+import { collectionHref, objectHref } from "../webdav/paths.js";
+import { propertyEnv } from "../webdav/propfind.js";
+import type { MethodContext } from "../webdav/registry.js";
+import { wantsMinimal } from "../webdav/request.js";
+import type { Resource } from "../webdav/target.js";
 import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import { child, type XmlElement } from "../xml/parse.js";
-import type { MethodContext } from "../webdav/method.js";
-import { wantsMinimal } from "../webdav/method.js";
-import { memberResponse, needsBody, parseMemberProps } from "../webdav/member-props.js";
-import { collectionHref, objectHref } from "../webdav/paths.js";
-import { propertyEnv } from "../webdav/propfind.js";
 import { parseSyncToken, syncToken } from "./token.js";
 
 const invalidToken = (why: string) =>
   new Forbidden(`Invalid sync token: ${why}. Do a full sync.`, { name: dav("valid-sync-token") });
 
-export async function syncCollection(m: MethodContext, body: XmlElement): Promise<DavResponse> {
-  const a = m.address;
-  if (a.type !== "collection") {
-    throw new Forbidden("sync-collection works on a calendar or address book.", {
-      name: dav("supported-report"),
-    });
-  }
-  const col = await getCollection(m.ctx.store, { kind: a.kind, owner: a.user, name: a.collection });
-  if (!col) throw new NotFound();
+export async function syncCollection(
+  m: MethodContext & { target: Resource },
+  body: XmlElement,
+): Promise<DavResponse> {
+  if (m.target.type !== "collection") throw new Error("sync-collection runs on collections only");
+  const col = m.target.col;
 
   const level = child(body, dav("sync-level"))?.text.trim() ?? "1";
   if (level !== "1" && level !== "infinite") throw new BadRequest(`Unsupported sync-level '${level}'.`);
@@ -70,7 +67,7 @@ export async function syncCollection(m: MethodContext, body: XmlElement): Promis
     truncated = true;
   }
 
-  const props = parseMemberProps(body);
+  const props = parseMemberProps(m.registry, body);
   const names = entries.filter(([, e]) => e.op === "put").map(([n]) => n);
   const objects = await getObjects(m.ctx.store, col.id, names, needsBody(props));
   const env = propertyEnv(m);

@@ -1,6 +1,6 @@
 /**
  * Sync tokens (RFC 6578 §3.2) are URIs naming a collection's id and a point in its change log:
- * `http://lambda-dav.invalid/sync/<collection id>/<sequence>`. The ctag is the same pair.
+ * `http://lambda-dav.invalid/sync/<collection id>/<sequence>`.
  */
 import type { CollectionRecord } from "../store/collections.js";
 
@@ -8,10 +8,6 @@ const PREFIX = "http://lambda-dav.invalid/sync/";
 
 export function syncToken(col: Pick<CollectionRecord, "id" | "seq">): string {
   return `${PREFIX}${col.id}/${col.seq}`;
-}
-
-export function ctag(col: Pick<CollectionRecord, "id" | "seq">): string {
-  return `"${col.id}-${col.seq}"`;
 }
 
 export function parseSyncToken(token: string): { id: string; seq: number } | undefined {

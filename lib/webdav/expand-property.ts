@@ -8,11 +8,10 @@ import type { XmlNode } from "../xml/build.js";
 import { multistatusResponse, renderMultistatus, statusLine } from "../xml/multistatus.js";
 import { clark, dav } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
-import type { MethodContext } from "./method.js";
-import { parseAddress, pathFromHref } from "./paths.js";
+import { addressOfHref } from "./paths.js";
 import { propertyEnv, propstatsFor } from "./propfind.js";
-import { PROPERTY_MAP, type PropertyEnv } from "./properties.js";
-import { resolve, resolveOrThrow, type Resource } from "./resource.js";
+import type { MethodContext, PropertyEnv } from "./registry.js";
+import { resolveTarget, type Resource } from "./target.js";
 
 interface Wanted {
   name: string;
@@ -38,7 +37,7 @@ async function expand(
   const found: XmlNode[] = [];
   const missing: XmlNode[] = [];
   for (const w of wanted) {
-    const value = PROPERTY_MAP.get(w.name)?.get(r, env);
+    const value = env.registry.properties.get(w.name)?.get(r, env);
     if (value === undefined) {
       missing.push({ name: w.name });
       continue;
@@ -51,17 +50,12 @@ async function expand(
     const responses: XmlNode[] = [];
     for (const node of value) {
       if (node.name !== dav("href") || typeof node.value !== "string") continue;
-      const path = pathFromHref(node.value);
-      let target: Resource | undefined;
-      try {
-        const address = path ? parseAddress(path) : undefined;
-        target =
-          address && (!("user" in address) || address.user === m.user.name)
-            ? await resolve(m.ctx.store, address, m.user)
-            : undefined;
-      } catch {
-        target = undefined;
-      }
+      const address = addressOfHref(node.value);
+      const resolved =
+        address && (!("user" in address) || address.user === m.user.name)
+          ? await resolveTarget(m.ctx.store, address, m.user)
+          : undefined;
+      const target = resolved?.type === "unmapped" ? undefined : resolved;
       const inner: XmlNode[] = [{ name: dav("href"), value: node.value }];
       if (!target) inner.push({ name: dav("status"), value: statusLine(404) });
       else {
@@ -84,8 +78,11 @@ const propstat = (status: number, props: XmlNode[]): XmlNode => ({
   ],
 });
 
-export async function expandProperty(m: MethodContext, body: XmlElement): Promise<DavResponse> {
-  const target = await resolveOrThrow(m.ctx.store, m.address, m.user);
+export async function expandProperty(
+  m: MethodContext & { target: Resource },
+  body: XmlElement,
+): Promise<DavResponse> {
+  const target = m.target;
   const env = propertyEnv(m);
   const wanted = parseWanted(body);
   const [found, missing] = await expand(m, target, wanted, env, 0);

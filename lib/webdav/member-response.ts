@@ -1,50 +1,44 @@
 /**
- * Properties of members in REPORT responses: the ordinary PROPFIND properties plus the body-derived
- * ones, CALDAV:calendar-data (with comp/prop subsetting and expansion) and CARDDAV:address-data.
+ * The DAV:response for a member in a REPORT (multiget, calendar-query, sync-collection): the
+ * ordinary properties, plus the registered member properties computed from its body
+ * (CALDAV:calendar-data with its comp/prop subsetting and expansion, CARDDAV:address-data).
  */
-import { BadRequest } from "../errors.js";
-import {
-  parseCalendarDataRequest,
-  renderCalendarData,
-  type CalendarDataSpec,
-} from "../caldav/calendar-data.js";
 import type { CollectionRecord } from "../store/collections.js";
 import type { ObjectRecord } from "../store/objects.js";
+import type { XmlNode } from "../xml/build.js";
 import type { MultistatusResponse } from "../xml/multistatus.js";
-import { cal, card, dav } from "../xml/names.js";
+import { dav } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
 import { parsePropfind, propstatsFor, type PropRequest } from "./propfind.js";
-import type { PropertyEnv } from "./properties.js";
-import { objectResource } from "./resource.js";
-
-const CALENDAR_DATA = cal("calendar-data");
-const ADDRESS_DATA = card("address-data");
+import type { MemberPropertyDef, PropertyEnv, Registry } from "./registry.js";
+import { objectTarget } from "./target.js";
 
 export interface MemberProps {
+  /** The ordinary properties asked for. */
   request: PropRequest;
-  /** Set when calendar-data was asked for (undefined spec: the whole object). */
-  calendarData?: { spec?: CalendarDataSpec };
-  addressData?: boolean;
+  /** The member properties asked for, each with what its request element said. */
+  member: { name: string; def: MemberPropertyDef; spec: unknown }[];
 }
 
 /** Whether bodies must be fetched to answer. */
-export const needsBody = (p: MemberProps) => p.calendarData !== undefined || p.addressData === true;
+export const needsBody = (p: MemberProps) => p.member.length > 0;
 
-/** Read the DAV:prop / allprop / propname child of a REPORT body. */
-export function parseMemberProps(report: XmlElement): MemberProps {
+/** Read the DAV:prop / allprop / propname child of a REPORT body (DAV:getetag when there is none). */
+export function parseMemberProps(registry: Registry, report: XmlElement): MemberProps {
   const el = report.children.find((c) => [dav("prop"), dav("allprop"), dav("propname")].includes(c.name));
-  if (!el) return { request: { kind: "prop", names: [dav("getetag")] } };
+  if (!el) return { request: { kind: "prop", names: [dav("getetag")] }, member: [] };
   const request = parsePropfind({ ...report, name: dav("propfind"), children: [el], nodes: [el] });
-  const out: MemberProps = { request };
-  if (request.kind === "prop") {
-    const cd = el.children.find((c) => c.name === CALENDAR_DATA);
-    if (cd)
-      out.calendarData = {
-        spec: cd.children.length || Object.keys(cd.attrs).length ? parseCalendarDataRequest(cd) : undefined,
-      };
-    if (el.children.some((c) => c.name === ADDRESS_DATA)) out.addressData = true;
+  if (request.kind !== "prop") return { request, member: [] };
+  const member: MemberProps["member"] = [];
+  const names: string[] = [];
+  for (const name of request.names) {
+    const def = registry.properties.get(name)?.member;
+    if (!def) names.push(name);
+    else if (!member.some((x) => x.name === name)) {
+      member.push({ name, def, spec: def.parse(el.children.find((c) => c.name === name)!) });
+    }
   }
-  return out;
+  return { request: { kind: "prop", names }, member };
 }
 
 export function memberResponse(
@@ -54,28 +48,24 @@ export function memberResponse(
   env: PropertyEnv,
   minimal: boolean,
 ): MultistatusResponse {
-  const r = objectResource(col, obj);
-  const request: PropRequest =
-    props.request.kind === "prop"
-      ? { kind: "prop", names: props.request.names.filter((n) => n !== CALENDAR_DATA && n !== ADDRESS_DATA) }
-      : props.request;
-  const propstats = propstatsFor(r, request, env, minimal);
-  const extra = [];
-  if (props.calendarData && col.kind === "calendar") {
-    if (!obj.body) throw new BadRequest("calendar-data needs the object body");
-    const timezone = col.props[cal("calendar-timezone")];
-    extra.push({
-      name: CALENDAR_DATA,
-      value: renderCalendarData(obj.body.toString("utf8"), props.calendarData.spec, { timezone }),
-    });
+  const r = objectTarget(col, obj);
+  const propstats = propstatsFor(r, props.request, env, minimal);
+  const found: XmlNode[] = [];
+  const missing: XmlNode[] = [];
+  for (const { name, def, spec } of props.member) {
+    const value = obj.body ? def.render(col, { ...obj, body: obj.body }, spec) : undefined;
+    if (value !== undefined) found.push({ name, value });
+    else missing.push({ name });
   }
-  if (props.addressData && col.kind === "addressbook" && obj.body) {
-    extra.push({ name: ADDRESS_DATA, value: obj.body.toString("utf8") });
-  }
-  if (extra.length) {
+  if (found.length) {
     const ok = propstats.find((p) => p.status === 200);
-    if (ok) ok.props.push(...extra);
-    else propstats.unshift({ status: 200, props: extra });
+    if (ok) ok.props.push(...found);
+    else propstats.unshift({ status: 200, props: found });
+  }
+  if (missing.length && !minimal) {
+    const notFound = propstats.find((p) => p.status === 404);
+    if (notFound) notFound.props.push(...missing);
+    else propstats.push({ status: 404, props: missing });
   }
   return { href: r.href, propstats };
 }

@@ -1,7 +1,8 @@
 /**
- * GET, HEAD, PUT and DELETE (RFC 4918 §9.4, §9.6, §9.7; RFC 4791 §5.3.2). The client's
- * If-Match / If-None-Match travel into the DynamoDB condition of the write, so a stale ETag fails
- * with 412 even when two writers race.
+ * GET, HEAD, PUT and DELETE (RFC 4918 §9.4, §9.6, §9.7; RFC 4791 §5.3.2). The member's kind of
+ * collection validates what a PUT stores; the client's If-Match / If-None-Match travel into the
+ * DynamoDB condition of the write, so a stale ETag fails with 412 even when two writers race, and
+ * modules' guards (locks, tasks) take part in the same transaction.
  */
 import {
   BadRequest,
@@ -11,143 +12,148 @@ import {
   NotFound,
   PreconditionFailed,
 } from "../errors.js";
-import type { DavRequest, DavResponse } from "../http/message.js";
-import { deleteCollection, getCollection, resumePurges } from "../store/collections.js";
-import { deleteObject, getObject, listObjects, putObject, type Expectation } from "../store/objects.js";
-import type { MethodContext } from "./method.js";
-import { collectionHref, objectHref } from "./paths.js";
+import type { DavResponse } from "../http/message.js";
+import { collectionEtag, deleteCollection } from "../store/collections.js";
 import { ParentMissing } from "../store/errors.js";
-import { validateMember } from "./content.js";
-import { ctag } from "../sync/token.js";
-import { mergeCalendars } from "../caldav/export.js";
-
-/**
- * Parse If-Match / If-None-Match (RFC 9110 §13.1.1-2). If-Match uses the strong comparison, so a
- * weak tag never matches; If-None-Match uses the weak comparison, so `W/"x"` matches a stored `"x"`.
- */
-export function expectationOf(req: DavRequest): Expectation {
-  const parse = (v: string | undefined, weak: "drop" | "strip"): "*" | string[] | undefined => {
-    if (v === undefined) return undefined;
-    const t = v.trim();
-    if (t === "*") return "*";
-    const tags = t.match(/(W\/)?"[^"]*"/g);
-    if (!tags) throw new BadRequest(`Malformed entity-tag list '${t}'.`);
-    return weak === "drop"
-      ? tags.filter((tag) => !tag.startsWith("W/"))
-      : tags.map((tag) => tag.replace(/^W\//, ""));
-  };
-  return {
-    ifMatch: parse(req.headers["if-match"], "drop"),
-    ifNoneMatch: parse(req.headers["if-none-match"], "strip"),
-  };
-}
+import { deleteObject, listObjects, putObject } from "../store/objects.js";
+import { resumePurges } from "../store/purge.js";
+import { checkName } from "./limits.js";
+import { collectionHref } from "./paths.js";
+import type { MethodContext } from "./registry.js";
+import { expectationOf } from "./request.js";
+import type { CollectionTarget, ObjectTarget, Resource } from "./target.js";
 
 export async function put(m: MethodContext): Promise<DavResponse> {
-  const a = m.address;
+  const { address: a, target } = m;
   if (a.type !== "object") {
     if (a.type === "collection" || a.type === "home") {
       throw new MethodNotAllowed(
         "PUT on a collection is not allowed; PUT members into it.",
-        "OPTIONS, PROPFIND, GET",
+        m.registry.allow(a).join(", "),
       );
     }
     throw new Forbidden("Resources can only be created inside a calendar or address book.");
   }
   if (m.req.headers["content-range"]) throw new BadRequest("Partial PUT (Content-Range) is not supported.");
-  const ref = { kind: a.kind, owner: a.user, name: a.collection };
-  const col = await getCollection(m.ctx.store, ref);
-  if (!col)
+  const parent = target.type === "unmapped" ? target.parent : undefined;
+  const col = target.type === "object" ? target.col : parent?.type === "collection" ? parent.col : undefined;
+  if (!col) {
     throw new Conflict(
       `The parent collection ${collectionHref(a.kind, a.user, a.collection)} does not exist.`,
     );
-  const member = validateMember(col, a.object, m.req.body, m.req.headers["content-type"], m.ctx.config);
-  const result = await putObject(m.ctx.store, ref, member, expectationOf(m.req), col);
+  }
+  checkName(a.object, "resource");
+  const member = m.registry
+    .collectionType(col.kind)
+    .validateMember(col, m.req.body, m.req.headers["content-type"], m.ctx.config);
+  const write = { ctx: m.ctx, user: m.user, col, name: a.object, op: "put" as const };
+  const result = await putObject(
+    m.ctx.store,
+    { kind: a.kind, owner: a.user, name: a.collection },
+    { ...member, name: a.object },
+    expectationOf(m.req),
+    {
+      first: col,
+      existing: target.type === "object" ? target.obj : null,
+      guards: m.registry.guards(write),
+    },
+  );
+  await m.registry.afterWrite({ ...write, etag: result.etag });
   // The stored body is byte-identical to the request's, so the ETag is safe to give (RFC 4791 §5.3.4).
   return { status: result.created ? 201 : 204, headers: { etag: result.etag } };
 }
 
-export async function get(m: MethodContext): Promise<DavResponse> {
-  const a = m.address;
-  if (a.type === "collection") return getCollectionExport(m);
-  if (a.type !== "object")
-    throw new MethodNotAllowed("GET is not supported here; use PROPFIND.", "OPTIONS, PROPFIND");
-  const col = await getCollection(m.ctx.store, { kind: a.kind, owner: a.user, name: a.collection });
-  const obj = col ? await getObject(m.ctx.store, col.id, a.object) : undefined;
-  if (!obj || !obj.body)
-    throw new NotFound(`There is no resource at ${objectHref(a.kind, a.user, a.collection, a.object)}.`);
+/** The headers of a GET or HEAD of a member, or its 304/412 answer to If-None-Match / If-Match. */
+function memberHeaders(m: MethodContext, t: ObjectTarget): Record<string, string> | DavResponse {
   const headers: Record<string, string> = {
-    "content-type": obj.contentType,
-    etag: obj.etag,
-    "last-modified": new Date(obj.modified).toUTCString(),
+    "content-type": t.obj.contentType,
+    etag: t.obj.etag,
+    "last-modified": new Date(t.obj.modified).toUTCString(),
   };
   const { ifNoneMatch: inm, ifMatch: im } = expectationOf(m.req);
-  if (inm === "*" || (Array.isArray(inm) && inm.includes(obj.etag))) return { status: 304, headers };
-  if (im && im !== "*" && !im.includes(obj.etag))
-    throw new PreconditionFailed("The ETag does not match.", undefined, obj.etag);
-  return { status: 200, headers, body: obj.body };
+  if (inm === "*" || (Array.isArray(inm) && inm.includes(t.obj.etag))) return { status: 304, headers };
+  if (im && im !== "*" && !im.includes(t.obj.etag))
+    throw new PreconditionFailed("The ETag does not match.", undefined, t.obj.etag);
+  return headers;
 }
 
-/** GET on a calendar: the whole calendar as one text/calendar, for export and subscription. */
-async function getCollectionExport(m: MethodContext): Promise<DavResponse> {
-  const a = m.address;
-  if (a.type !== "collection") throw new NotFound();
-  const col = await getCollection(m.ctx.store, { kind: a.kind, owner: a.user, name: a.collection });
-  if (!col) throw new NotFound(`There is no collection at ${collectionHref(a.kind, a.user, a.collection)}.`);
+const isResponse = (x: Record<string, string> | DavResponse): x is DavResponse =>
+  typeof (x as DavResponse).status === "number";
+
+export async function get(m: MethodContext & { target: Resource }): Promise<DavResponse> {
+  const t = m.target;
+  if (t.type === "collection") return collectionExport(m, t);
+  if (t.type !== "object")
+    throw new MethodNotAllowed(
+      "GET is not supported here; use PROPFIND.",
+      m.registry.allow(m.address).join(", "),
+    );
+  const headers = memberHeaders(m, t);
+  if (isResponse(headers)) return headers;
+  if (!t.obj.body) throw new NotFound(`There is no resource at ${t.href}.`);
+  return { status: 200, headers, body: t.obj.body };
+}
+
+/** GET on a collection: every member in one document, as the collection's kind writes it. */
+async function collectionExport(m: MethodContext, t: CollectionTarget): Promise<DavResponse> {
   // One paginated Query with the bodies: a listing first and a batch read after would read everything twice.
-  const objects = await listObjects(m.ctx.store, col.id, true);
-  const bodies = objects.map((o) => o.body!.toString("utf8"));
-  const etag = ctag(col);
-  if (col.kind === "calendar") {
-    const text = mergeCalendars(bodies, { name: col.props["{DAV:}displayname"] ?? col.name });
-    return { status: 200, headers: { "content-type": "text/calendar; charset=utf-8", etag }, body: text };
+  const objects = await listObjects(m.ctx.store, t.col.id, true);
+  const { contentType, body } = m.registry.collectionType(t.col.kind).export(
+    t.col,
+    objects.map((o) => o.body!.toString("utf8")),
+  );
+  return { status: 200, headers: { "content-type": contentType, etag: collectionEtag(t.col) }, body };
+}
+
+/** HEAD answers from metadata: a member's size is stored, so nothing is read or built. */
+export async function head(m: MethodContext & { target: Resource }): Promise<DavResponse> {
+  const t = m.target;
+  if (t.type === "object") {
+    const headers = memberHeaders(m, t);
+    if (isResponse(headers)) return headers;
+    return { status: 200, headers: { ...headers, "content-length": String(t.obj.size) } };
   }
-  return {
-    status: 200,
-    headers: { "content-type": "text/vcard; charset=utf-8", etag },
-    body: bodies.map((b) => (b.endsWith("\n") ? b : `${b}\r\n`)).join(""),
-  };
+  if (t.type === "collection") {
+    // The export's length is unknown until it is built, so it is not claimed (RFC 9110 §9.3.2).
+    const type = m.registry.collectionType(t.col.kind);
+    return { status: 200, headers: { "content-type": type.contentType, etag: collectionEtag(t.col) } };
+  }
+  throw new MethodNotAllowed(
+    "HEAD is not supported here; use PROPFIND.",
+    m.registry.allow(m.address).join(", "),
+  );
 }
 
-export async function head(m: MethodContext): Promise<DavResponse> {
-  const res = await get(m);
-  const length =
-    res.body === undefined ? 0 : typeof res.body === "string" ? Buffer.byteLength(res.body) : res.body.length;
-  return { status: res.status, headers: { ...res.headers, "content-length": String(length) } };
-}
-
-export async function del(m: MethodContext): Promise<DavResponse> {
-  const a = m.address;
+export async function del(m: MethodContext & { target: Resource }): Promise<DavResponse> {
+  const t = m.target;
   const store = m.ctx.store;
-  if (a.type === "object") {
+  if (t.type === "object") {
+    const write = { ctx: m.ctx, user: m.user, col: t.col, name: t.obj.name, op: "delete" as const };
     try {
       await deleteObject(
         store,
-        { kind: a.kind, owner: a.user, name: a.collection },
-        a.object,
+        { kind: t.col.kind, owner: t.col.owner, name: t.col.name },
+        t.obj.name,
         expectationOf(m.req),
+        { first: t.col, existing: t.obj, guards: m.registry.guards(write) },
       );
     } catch (err) {
       // RFC 4918 §9.6: deleting what is not there (here: not even its collection) is a 404, not a conflict.
-      if (err instanceof ParentMissing) {
-        throw new NotFound(`There is no resource at ${objectHref(a.kind, a.user, a.collection, a.object)}.`);
-      }
+      if (err instanceof ParentMissing) throw new NotFound(`There is no resource at ${t.href}.`);
       throw err;
     }
+    await m.registry.afterWrite(write);
     return { status: 204, headers: {} };
   }
-  if (a.type === "collection") {
-    const col = await getCollection(store, { kind: a.kind, owner: a.user, name: a.collection });
-    if (!col)
-      throw new NotFound(`There is no collection at ${collectionHref(a.kind, a.user, a.collection)}.`);
+  if (t.type === "collection") {
     const im = expectationOf(m.req).ifMatch;
-    if (im && im !== "*" && !im.includes(ctag(col))) throw new PreconditionFailed("The collection changed.");
+    if (im && im !== "*" && !im.includes(collectionEtag(t.col)))
+      throw new PreconditionFailed("The collection changed.");
     try {
       // With If-Match, the delete's DynamoDB condition also demands the version the client named.
-      await deleteCollection(store, col, { unchanged: im !== undefined && im !== "*" });
+      await deleteCollection(store, t.col, { unchanged: im !== undefined && im !== "*" });
     } catch (err) {
-      if (err instanceof ParentMissing) {
-        throw new NotFound(`There is no collection at ${collectionHref(a.kind, a.user, a.collection)}.`);
-      }
+      if (err instanceof ParentMissing) throw new NotFound(`There is no collection at ${t.href}.`);
       throw err;
     }
     // Finish any purge an earlier crash left half done.

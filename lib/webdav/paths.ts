@@ -119,3 +119,13 @@ export function pathFromHref(href: string): string | undefined {
     return undefined;
   }
 }
+
+/** The address an href of a request body names, or undefined when it names nothing this server serves. */
+export function addressOfHref(href: string): Address | undefined {
+  const path = pathFromHref(href);
+  try {
+    return path ? parseAddress(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -10,9 +10,9 @@ import {
 } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
-import { depthOf, wantsMinimal, xmlBody, type MethodContext } from "./method.js";
-import { PROPERTIES, PROPERTY_MAP, type PropertyEnv } from "./properties.js";
-import { childrenOf, resolveOrThrow, type Resource } from "./resource.js";
+import type { MethodContext, PropertyEnv } from "./registry.js";
+import { depthOf, wantsMinimal } from "./request.js";
+import { childrenOf, type Resource } from "./target.js";
 
 export type PropRequest =
   { kind: "prop"; names: string[] } | { kind: "allprop"; include: string[] } | { kind: "propname" };
@@ -39,20 +39,22 @@ export function propstatsFor(
   env: PropertyEnv,
   minimal: boolean,
 ): PropStat[] {
+  const properties = [...env.registry.properties.values()];
   const dead = r.type === "collection" ? r.col.dead : {};
   if (request.kind === "propname") {
-    const names = PROPERTIES.filter((p) => p.get(r, env) !== undefined).map((p) => p.name);
+    const names = properties.filter((p) => p.get(r, env) !== undefined).map((p) => p.name);
     return [{ status: 200, props: [...names, ...Object.keys(dead)].map((name) => ({ name })) }];
   }
+  const inAllprop = (p: (typeof properties)[number]) =>
+    typeof p.allprop === "function" ? p.allprop(r) : p.allprop === true;
   const names =
     request.kind === "prop"
       ? request.names
-      : [...PROPERTIES.filter((p) => p.allprop).map((p) => p.name), ...Object.keys(dead), ...request.include];
+      : [...properties.filter(inAllprop).map((p) => p.name), ...Object.keys(dead), ...request.include];
   const found: XmlNode[] = [];
   const missing: XmlNode[] = [];
   for (const name of new Set(names)) {
-    const def = PROPERTY_MAP.get(name);
-    const value = def?.get(r, env);
+    const value = env.registry.properties.get(name)?.get(r, env);
     if (value !== undefined) found.push({ name, value });
     else if (dead[name] !== undefined) found.push({ name, value: { raw: dead[name] } });
     else if (request.kind === "prop") missing.push({ name });
@@ -66,19 +68,19 @@ export function propstatsFor(
 }
 
 export function propertyEnv(m: MethodContext): PropertyEnv {
-  return { principal: m.user.name, email: m.user.email, config: m.ctx.config };
+  return { principal: m.user.name, email: m.user.email, config: m.ctx.config, registry: m.registry };
 }
 
-export async function propfind(m: MethodContext): Promise<DavResponse> {
+export async function propfind(m: MethodContext & { target: Resource }): Promise<DavResponse> {
   const depth = depthOf(m.req, "1");
   if (depth === "infinity") {
     throw new Forbidden("PROPFIND with Depth: infinity is not supported; use Depth: 0 or 1.", {
       name: dav("propfind-finite-depth"),
     });
   }
-  const request = parsePropfind(xmlBody(m.req));
-  const target = await resolveOrThrow(m.ctx.store, m.address, m.user);
-  const resources = depth === "1" ? [target, ...(await childrenOf(m.ctx.store, target, m.user))] : [target];
+  const request = parsePropfind(m.body);
+  const resources =
+    depth === "1" ? [m.target, ...(await childrenOf(m.ctx.store, m.target, m.user))] : [m.target];
   const env = propertyEnv(m);
   const minimal = wantsMinimal(m.req);
   const responses: MultistatusResponse[] = resources.map((r) => ({

@@ -1,27 +1,21 @@
-/** REPORT (RFC 3253 §3.6): dispatch on the body's root element to the report that knows it. */
+/** REPORT (RFC 3253 §3.6): dispatch on the body's root element to the registered report. */
 import { BadRequest, Forbidden } from "../errors.js";
 import type { DavResponse } from "../http/message.js";
-import { calendarQuery, freeBusyQuery, multiget } from "../caldav/reports.js";
-import { syncCollection } from "../sync/sync-collection.js";
-import { cal, card, dav } from "../xml/names.js";
-import type { XmlElement } from "../xml/parse.js";
-import { expandProperty } from "./expand-property.js";
-import { xmlBody, type MethodContext } from "./method.js";
+import { dav } from "../xml/names.js";
+import type { MethodContext } from "./registry.js";
+import type { Resource } from "./target.js";
 
-const REPORTS: Record<string, (m: MethodContext, body: XmlElement) => Promise<DavResponse>> = {
-  [dav("sync-collection")]: syncCollection,
-  [dav("expand-property")]: expandProperty,
-  [cal("calendar-multiget")]: multiget,
-  [cal("calendar-query")]: calendarQuery,
-  [cal("free-busy-query")]: freeBusyQuery,
-  [card("addressbook-multiget")]: multiget,
-};
-
-export async function report(m: MethodContext): Promise<DavResponse> {
-  const body = xmlBody(m.req);
+export async function report(m: MethodContext & { target: Resource }): Promise<DavResponse> {
+  const body = m.body;
   if (!body) throw new BadRequest("REPORT needs an XML body naming the report.");
-  const run = REPORTS[body.name];
-  if (!run)
+  const def = m.registry.reports.get(body.name);
+  if (!def)
     throw new Forbidden(`The report ${body.name} is not supported here.`, { name: dav("supported-report") });
-  return run(m, body);
+  // RFC 3253 §3.6: a report the resource's supported-report-set does not list fails the same precondition.
+  if (!def.on(m.target)) {
+    throw new Forbidden(`The report ${body.name} does not run on ${m.target.href}.`, {
+      name: dav("supported-report"),
+    });
+  }
+  return def.run(m, body);
 }

@@ -1,19 +1,8 @@
-/** What every method handler receives: the server context, the request, the user and the target address. */
-import type { DavRequest, DavResponse } from "../http/message.js";
-import type { DavContext } from "../server.js";
-import type { UserRecord } from "../store/users.js";
+/** Reading what a request says: its XML body, Depth, Prefer, and If-Match / If-None-Match. */
+import type { DavRequest } from "../http/message.js";
+import type { Expectation } from "../store/objects.js";
 import { BadRequest, UnsupportedMediaType } from "../errors.js";
 import { parseXml, XmlParseError, type XmlElement } from "../xml/parse.js";
-import type { Address } from "./paths.js";
-
-export interface MethodContext {
-  ctx: DavContext;
-  req: DavRequest;
-  user: UserRecord;
-  address: Address;
-}
-
-export type MethodHandler = (m: MethodContext) => Promise<DavResponse>;
 
 /** Parse an XML request body; undefined for an empty body. Malformed XML is a 400 with the parser's reason. */
 export function xmlBody(req: DavRequest): XmlElement | undefined {
@@ -46,4 +35,25 @@ export function wantsMinimal(req: DavRequest): boolean {
   return (
     /(^|[,;\s])return=minimal\b/i.test(prefer) || (req.headers["brief"] ?? "").trim().toLowerCase() === "t"
   );
+}
+
+/**
+ * Parse If-Match / If-None-Match (RFC 9110 §13.1.1-2). If-Match uses the strong comparison, so a
+ * weak tag never matches; If-None-Match uses the weak comparison, so `W/"x"` matches a stored `"x"`.
+ */
+export function expectationOf(req: DavRequest): Expectation {
+  const parse = (v: string | undefined, weak: "drop" | "strip"): "*" | string[] | undefined => {
+    if (v === undefined) return undefined;
+    const t = v.trim();
+    if (t === "*") return "*";
+    const tags = t.match(/(W\/)?"[^"]*"/g);
+    if (!tags) throw new BadRequest(`Malformed entity-tag list '${t}'.`);
+    return weak === "drop"
+      ? tags.filter((tag) => !tag.startsWith("W/"))
+      : tags.map((tag) => tag.replace(/^W\//, ""));
+  };
+  return {
+    ifMatch: parse(req.headers["if-match"], "drop"),
+    ifNoneMatch: parse(req.headers["if-none-match"], "strip"),
+  };
 }

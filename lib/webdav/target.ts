@@ -1,52 +1,42 @@
 /**
- * Resolving an address to a resource (reading the store as little as possible), listing a
- * resource's children for Depth: 1, and the access rule: a user reaches only their own principal,
- * homes, collections and objects.
+ * Resolving a request URL once: the server turns the address into a target (the root, the
+ * principal, a home, a collection with its record, an object with its metadata, or an unmapped
+ * name with its parent) before dispatch, reading the store as little as possible, and every
+ * handler works on that. Listing a target's children for Depth: 1 lives here too.
  */
-import { Forbidden, NotFound } from "../errors.js";
 import { getCollection, listCollections, type CollectionRecord } from "../store/collections.js";
+import type { Store } from "../store/client.js";
 import type { CollectionKind } from "../store/keys.js";
 import { getObject, listObjects, type ObjectRecord } from "../store/objects.js";
-import type { Store, UserRecord } from "../store/users.js";
-import { dav } from "../xml/names.js";
-import {
-  addressHref,
-  collectionHref,
-  homeHref,
-  objectHref,
-  ownerOf,
-  principalHref,
-  type Address,
-} from "./paths.js";
+import type { UserRecord } from "../store/users.js";
+import { addressHref, collectionHref, homeHref, objectHref, principalHref, type Address } from "./paths.js";
 
+export type HomeTarget = { type: "home"; href: string; kind: CollectionKind; user: string };
+export type CollectionTarget = { type: "collection"; href: string; col: CollectionRecord };
+export type ObjectTarget = { type: "object"; href: string; col: CollectionRecord; obj: ObjectRecord };
+
+/** Something that exists. */
 export type Resource =
   | { type: "root"; href: string }
   | { type: "principals"; href: string }
   | { type: "principal"; href: string; user: UserRecord }
   | { type: "homes"; href: string; kind: CollectionKind }
-  | { type: "home"; href: string; kind: CollectionKind; user: string }
-  | { type: "collection"; href: string; col: CollectionRecord }
-  | { type: "object"; href: string; col: CollectionRecord; obj: ObjectRecord };
+  | HomeTarget
+  | CollectionTarget
+  | ObjectTarget;
 
-export const isCollection = (r: Resource) => r.type !== "object";
+/** Nothing is mapped here; `parent` is the collection or home that would hold it, if that exists. */
+export type Unmapped = { type: "unmapped"; href: string; parent?: HomeTarget | CollectionTarget };
 
-/** Refuse access to anything that belongs to another user. */
-export function checkAccess(address: Address, principal: string): void {
-  const owner = ownerOf(address);
-  if (owner !== undefined && owner !== principal) {
-    throw new Forbidden("You may only access your own principal, calendars and address books.", {
-      name: dav("need-privileges"),
-    });
-  }
-}
+export type Target = Resource | Unmapped;
 
-/** The resource at an address, or undefined where nothing is mapped there. */
-export async function resolve(
+/** The target of an address for `principal`. `withBody`: an object's body is read too (GET). */
+export async function resolveTarget(
   store: Store,
   address: Address,
   principal: UserRecord,
   withBody = false,
-): Promise<Resource | undefined> {
+): Promise<Target> {
   const href = addressHref(address);
   switch (address.type) {
     case "root":
@@ -54,18 +44,21 @@ export async function resolve(
     case "principals":
       return { type: "principals", href };
     case "principal":
+      // Access was checked before resolution: only the user's own principal gets here.
       return { type: "principal", href, user: principal };
     case "homes":
       return { type: "homes", href, kind: address.kind };
     case "home":
-      return { type: "home", href, kind: address.kind, user: address.user };
+      return homeTarget(address.kind, address.user);
     case "collection": {
       const col = await getCollection(store, {
         kind: address.kind,
         owner: address.user,
         name: address.collection,
       });
-      return col ? { type: "collection", href, col } : undefined;
+      return col
+        ? collectionTarget(col)
+        : { type: "unmapped", href, parent: homeTarget(address.kind, address.user) };
     }
     case "object": {
       const col = await getCollection(store, {
@@ -73,32 +66,40 @@ export async function resolve(
         owner: address.user,
         name: address.collection,
       });
-      if (!col) return undefined;
+      if (!col) return { type: "unmapped", href };
       const obj = await getObject(store, col.id, address.object, withBody);
-      return obj ? { type: "object", href, col, obj } : undefined;
+      return obj ? objectTarget(col, obj) : { type: "unmapped", href, parent: collectionTarget(col) };
     }
     default:
-      return undefined;
+      return { type: "unmapped", href };
   }
 }
 
-export async function resolveOrThrow(
-  store: Store,
-  address: Address,
-  principal: UserRecord,
-  withBody = false,
-): Promise<Resource> {
-  const r = await resolve(store, address, principal, withBody);
-  if (!r) throw new NotFound("Nothing exists at this URL.");
-  return r;
+export function homeTarget(kind: CollectionKind, user: string): HomeTarget {
+  return { type: "home", href: homeHref(kind, user), kind, user };
 }
 
-export function collectionResource(col: CollectionRecord): Resource {
+export function collectionTarget(col: CollectionRecord): CollectionTarget {
   return { type: "collection", href: collectionHref(col.kind, col.owner, col.name), col };
 }
 
-export function objectResource(col: CollectionRecord, obj: ObjectRecord): Resource {
+export function objectTarget(col: CollectionRecord, obj: ObjectRecord): ObjectTarget {
   return { type: "object", href: objectHref(col.kind, col.owner, col.name, obj.name), col, obj };
+}
+
+/** The user a resource belongs to, if any. */
+export function ownerOfResource(r: Resource): string | undefined {
+  switch (r.type) {
+    case "principal":
+      return r.user.name;
+    case "home":
+      return r.user;
+    case "collection":
+    case "object":
+      return r.col.owner;
+    default:
+      return undefined;
+  }
 }
 
 /** Members for Depth: 1, limited to what the principal may see. */
@@ -113,11 +114,11 @@ export async function childrenOf(store: Store, r: Resource, principal: UserRecor
     case "principals":
       return [{ type: "principal", href: principalHref(principal.name), user: principal }];
     case "homes":
-      return [{ type: "home", href: homeHref(r.kind, principal.name), kind: r.kind, user: principal.name }];
+      return [homeTarget(r.kind, principal.name)];
     case "home":
-      return (await listCollections(store, r.kind, r.user)).map(collectionResource);
+      return (await listCollections(store, r.kind, r.user)).map(collectionTarget);
     case "collection":
-      return (await listObjects(store, r.col.id)).map((o) => objectResource(r.col, o));
+      return (await listObjects(store, r.col.id)).map((o) => objectTarget(r.col, o));
     default:
       return [];
   }

@@ -1,9 +1,16 @@
 /** Building XML responses with xmlbuilder2: namespaces declared once on the root with stable prefixes. */
 import { create } from "xmlbuilder2";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces.js";
-import type { Precondition } from "../errors.js";
 import { NS, parseClark, PREFIXES } from "./names.js";
 import { parseXml, type XmlElement } from "./parse.js";
+
+/** A precondition element for an error body: its Clark name and optional `DAV:href` children. */
+export interface Precondition {
+  name: string;
+  hrefs?: string[];
+  /** Extra child elements by Clark name with text content (e.g. a running task's id). */
+  detail?: Record<string, string>;
+}
 
 /** A property value: text, nested elements, or raw XML (dead properties stored verbatim). */
 export type XmlValue = string | XmlNode[] | { raw: string } | undefined;

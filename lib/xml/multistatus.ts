@@ -1,7 +1,6 @@
 /** 207 Multi-Status bodies (RFC 4918 §13) built with the shared XML writer. */
-import type { Precondition } from "../errors.js";
 import { reasonPhrase } from "../http/message.js";
-import { XmlWriter, type XmlNode } from "./build.js";
+import { XmlWriter, type Precondition, type XmlNode } from "./build.js";
 import { NS } from "./names.js";
 
 export interface PropStat {

@@ -10,7 +10,8 @@ import {
   TransactWriteItemsCommand,
   type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
-import { deleteCollection, resumePurges } from "../../lib/store/collections.js";
+import { deleteCollection } from "../../lib/store/collections.js";
+import { resumePurges } from "../../lib/store/purge.js";
 import { EtagMismatch } from "../../lib/store/errors.js";
 import { collectionKey, colPk, purgeKey } from "../../lib/store/keys.js";
 import { parseXml } from "../../lib/xml/parse.js";

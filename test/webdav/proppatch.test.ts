@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { apple, cal, cs, dav } from "../../lib/xml/names.js";
 import { parseXml, type XmlElement } from "../../lib/xml/parse.js";
-import { MAX_PROPERTY_BYTES } from "../../lib/webdav/proppatch.js";
+import { MAX_PROPERTY_BYTES } from "../../lib/webdav/limits.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import {
   mustProp,

@@ -1,0 +1,56 @@
+/**
+ * Calendar collections (RFC 4791 §4.2, §5.3.2): what a calendar object resource must be to be
+ * stored, the default calendar of a new user, and GET on a calendar (every object merged into one
+ * VCALENDAR, for export and subscription).
+ */
+import { UnsupportedMediaType } from "../errors.js";
+import { checkUid } from "../webdav/limits.js";
+import type { CollectionType } from "../webdav/registry.js";
+import { cal } from "../xml/names.js";
+import { DEFAULT_COMPONENTS, MAX_DATE_TIME, MIN_DATE_TIME } from "./constraints.js";
+import { mergeCalendars } from "./export.js";
+import { validateCalendarObject } from "./validate.js";
+
+export const calendars: CollectionType = {
+  kind: "calendar",
+  resourcetype: cal("calendar"),
+  contentType: "text/calendar; charset=utf-8",
+  locationOk: cal("calendar-collection-location-ok"),
+  uidConflict: cal("no-uid-conflict"),
+  creationDefaults: { components: DEFAULT_COMPONENTS },
+  defaultCollection: (owner) => ({
+    kind: "calendar",
+    owner,
+    name: "default",
+    props: { "{DAV:}displayname": "Calendar" },
+    components: DEFAULT_COMPONENTS,
+  }),
+  validateMember(col, body, contentType, config) {
+    const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+    // Absent or generic types are tolerated (some clients omit it); another specific type is refused.
+    if (type && type !== "text/calendar" && type !== "application/octet-stream" && type !== "text/plain") {
+      throw new UnsupportedMediaType(`Calendar objects must be text/calendar, not ${type}.`, {
+        name: cal("supported-calendar-data"),
+      });
+    }
+    const info = validateCalendarObject(body, {
+      supportedComponents: col.components ?? DEFAULT_COMPONENTS,
+      maxResourceSize: config.maxResourceSize,
+      minDateTime: MIN_DATE_TIME,
+      maxDateTime: MAX_DATE_TIME,
+    });
+    checkUid(info.uid, cal("valid-calendar-object-resource"));
+    return {
+      body,
+      contentType: "text/calendar; charset=utf-8",
+      uid: info.uid,
+      comp: info.componentType,
+      spanStart: info.spanStart,
+      spanEnd: info.spanEnd,
+    };
+  },
+  export: (col, bodies) => ({
+    contentType: "text/calendar; charset=utf-8",
+    body: mergeCalendars(bodies, { name: col.props["{DAV:}displayname"] ?? col.name }),
+  }),
+};

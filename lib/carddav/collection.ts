@@ -1,0 +1,48 @@
+/**
+ * Address-book collections (RFC 6352 §5.2, §6.3.2): what a vCard resource must be to be stored,
+ * the default address book of a new user, and GET on an address book (every vCard, one after
+ * another, as one text/vcard).
+ */
+import { UnsupportedMediaType } from "../errors.js";
+import { checkUid } from "../webdav/limits.js";
+import type { CollectionType } from "../webdav/registry.js";
+import { card } from "../xml/names.js";
+import { validateVcard } from "./validate.js";
+
+const VCARD_TYPES = [
+  "text/vcard",
+  "text/x-vcard",
+  "text/directory",
+  "application/octet-stream",
+  "text/plain",
+];
+
+export const addressBooks: CollectionType = {
+  kind: "addressbook",
+  resourcetype: card("addressbook"),
+  contentType: "text/vcard; charset=utf-8",
+  locationOk: card("addressbook-collection-location-ok"),
+  uidConflict: card("no-uid-conflict"),
+  defaultCollection: (owner) => ({
+    kind: "addressbook",
+    owner,
+    name: "default",
+    props: { "{DAV:}displayname": "Contacts" },
+  }),
+  validateMember(_col, body, contentType, config) {
+    const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+    // Absent or generic types are tolerated (some clients omit it); another specific type is refused.
+    if (type && !VCARD_TYPES.includes(type)) {
+      throw new UnsupportedMediaType(`vCards must be text/vcard, not ${type}.`, {
+        name: card("supported-address-data"),
+      });
+    }
+    const info = validateVcard(body, config.maxResourceSize);
+    checkUid(info.uid, card("valid-address-data"));
+    return { body, contentType: "text/vcard; charset=utf-8", uid: info.uid, comp: "VCARD" };
+  },
+  export: (_col, bodies) => ({
+    contentType: "text/vcard; charset=utf-8",
+    body: bodies.map((b) => (b.endsWith("\n") ? b : `${b}\r\n`)).join(""),
+  }),
+};

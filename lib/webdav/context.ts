@@ -1,0 +1,33 @@
+/** What every request runs with: the store, the server's configuration, and test hooks. */
+import type { Store } from "../store/client.js";
+
+export interface ServerConfig {
+  /** Basic-auth realm. */
+  realm: string;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Largest calendar object or vCard accepted (CalDAV/CardDAV max-resource-size). */
+  maxResourceSize: number;
+  /** Storage each collection may use, reported as quota-available-bytes (RFC 4331). */
+  quotaBytes: number;
+}
+
+export interface DavContext {
+  store: Store;
+  config: ServerConfig;
+  /** Replaces the login slow-down's sleep (tests). */
+  authDelay?: (ms: number) => Promise<void>;
+}
+
+/** The largest body that fits a DynamoDB item together with the object's other attributes. */
+export const MAX_STORABLE_BYTES = 380 * 1024;
+
+export function defaultServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  return {
+    realm: env.DAV_REALM ?? "lambda-dav",
+    maxBodyBytes: Number(env.DAV_MAX_BODY_BYTES ?? 4 * 1024 * 1024),
+    // The body shares a DynamoDB item (400 KB at most) with its metadata, so cap the setting below that.
+    maxResourceSize: Math.min(Number(env.DAV_MAX_RESOURCE_SIZE ?? 256 * 1024), MAX_STORABLE_BYTES),
+    quotaBytes: Number(env.DAV_QUOTA_BYTES ?? 1024 * 1024 * 1024),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * The WebDAV module (RFC 4918 class 1 and 3, extended MKCOL of RFC 5689, expand-property of
+ * RFC 3253 §3.8): the methods every DAV resource answers, and the core live properties. CalDAV,
+ * CardDAV and sync add their own in their folders; none of them is known here.
+ */
+import { dav } from "../xml/names.js";
+import { expandProperty } from "./expand-property.js";
+import { mkcol } from "./mkcol.js";
+import { del, get, head, put } from "./objects.js";
+import type { Address } from "./paths.js";
+import { propfind } from "./propfind.js";
+import { webdavProperties } from "./properties.js";
+import { proppatch } from "./proppatch.js";
+import type { DavModule } from "./registry.js";
+import { report } from "./report.js";
+
+const any = () => true;
+const member = (a: Address) => a.type === "object";
+const collection = (a: Address) => a.type === "collection";
+const stored = (a: Address) => a.type === "collection" || a.type === "object";
+const xml = { unreadable: 400 } as const;
+
+export const webdav: DavModule = {
+  name: "webdav",
+  compliance: ["1", "3", "extended-mkcol"],
+  methods: {
+    GET: { allowedOn: stored, readsBody: true, safe: true, run: get },
+    HEAD: { allowedOn: stored, safe: true, run: head },
+    PUT: { allowedOn: member, creates: true, run: put },
+    DELETE: { allowedOn: stored, run: del },
+    PROPFIND: { allowedOn: any, safe: true, xmlBody: xml, run: propfind },
+    // Every resource answers it; where nothing is settable each property fails as protected.
+    PROPPATCH: { allowedOn: any, xmlBody: xml, run: proppatch },
+    REPORT: { allowedOn: any, safe: true, xmlBody: xml, run: report },
+    // RFC 4918 §9.3: an MKCOL body the server cannot read is a 415.
+    MKCOL: { allowedOn: collection, creates: true, xmlBody: { unreadable: 415 }, run: mkcol },
+  },
+  reports: [{ name: dav("expand-property"), on: any, run: expandProperty }],
+  properties: webdavProperties,
+};

@@ -1,0 +1,265 @@
+/**
+ * Protocol modules and the registry the server assembles from them. Each protocol folder (webdav,
+ * caldav, carddav, sync, and later locks, tasks, scheduling, push) exports one `DavModule` naming
+ * what it adds: methods, REPORTs, live properties, kinds of collection with their member
+ * validation, `DAV:` compliance tokens, and hooks into other modules' writes. The server builds
+ * one `Registry` from an explicit list of modules, and everything advertised (Allow, every 405,
+ * the `DAV` header, supported-report-set) is derived from it, so nothing is announced that is not
+ * registered. Two modules claiming the same method, report, property or kind is an error at start.
+ */
+import type { DavRequest, DavResponse } from "../http/message.js";
+import type { CollectionRecord, NewCollection } from "../store/collections.js";
+import type { CollectionKind } from "../store/keys.js";
+import type { NewObject, ObjectRecord } from "../store/objects.js";
+import type { Guard } from "../store/tx.js";
+import type { UserRecord } from "../store/users.js";
+import type { XmlValue } from "../xml/build.js";
+import type { XmlElement } from "../xml/parse.js";
+import type { DavContext, ServerConfig } from "./context.js";
+import type { Address } from "./paths.js";
+import type { Resource, Target } from "./target.js";
+
+/** What every method handler receives. */
+export interface MethodContext {
+  ctx: DavContext;
+  req: DavRequest;
+  user: UserRecord;
+  address: Address;
+  /** The request URL, resolved once before dispatch. */
+  target: Target;
+  /** The XML body, for methods that take one (parsed before resolution); undefined when empty. */
+  body?: XmlElement;
+  registry: Registry;
+}
+
+interface MethodBase {
+  /** Addresses whose Allow lists the method: where it can succeed (RFC 9110 §10.2.1). */
+  allowedOn(a: Address): boolean;
+  /** Resolution reads an object's body as well as its metadata (GET). */
+  readsBody?: boolean;
+  /**
+   * The request body is XML, parsed before resolution; one that is not well-formed answers
+   * `unreadable` (400, or 415 where the RFC says so: MKCOL, RFC 4918 §9.3).
+   */
+  xmlBody?: { unreadable: 400 | 415 };
+  /** Safe (RFC 9110 §9.2.1): where nothing is mapped it answers 404 even under If-Match; unsafe ones answer 412. */
+  safe?: boolean;
+}
+
+/**
+ * A method that creates what is not there yet (PUT, MKCOL, MKCALENDAR): it runs on unmapped
+ * targets, and on every address, so its handler can name the precondition a refusal breaks (409
+ * for a missing parent, 403 for a calendar inside a calendar).
+ */
+export interface CreatingMethod extends MethodBase {
+  creates: true;
+  run(m: MethodContext): Promise<DavResponse>;
+}
+
+/** Any other method: it answers 404 where nothing is mapped and 405 where Allow does not list it. */
+export interface ResourceMethod extends MethodBase {
+  creates?: false;
+  run(m: MethodContext & { target: Resource }): Promise<DavResponse>;
+}
+
+export type MethodDef = CreatingMethod | ResourceMethod;
+
+export interface ReportDef {
+  /** Clark name of the root element of the REPORT body. */
+  name: string;
+  /** The resources the report runs on; their supported-report-set lists it (RFC 3253 §3.1.5). */
+  on(r: Resource): boolean;
+  run(m: MethodContext & { target: Resource }, body: XmlElement): Promise<DavResponse>;
+}
+
+export interface PropertyEnv {
+  principal: string;
+  email?: string;
+  config: ServerConfig;
+  registry: Registry;
+}
+
+/** How a client's value for a settable property is stored. */
+export type StoredValue = { text: string } | { components: string[] };
+
+/** A refused property value: the propstat's status (RFC 4918 §9.2.1) and precondition. */
+export class PropertyRejected extends Error {
+  constructor(
+    readonly status: 403 | 409,
+    message: string,
+    readonly precondition?: string,
+  ) {
+    super(message);
+    this.name = "PropertyRejected";
+  }
+}
+
+export interface PropertySetter {
+  /** Collection kinds on which clients may set it. */
+  on: CollectionKind[];
+  /** Only when the collection is created (MKCALENDAR, extended MKCOL); PROPPATCH finds it protected. */
+  atCreationOnly?: boolean;
+  /** The stored form of the client's element; throws PropertyRejected for a value it refuses. */
+  parse(el: XmlElement): StoredValue;
+}
+
+/** A property computed from a member's body, answered in REPORTs on members (calendar-data, address-data). */
+export interface MemberPropertyDef<Spec = unknown> {
+  /** Reads the element of the request (calendar-data's comp, expand, …); throws a DavError for a bad one. */
+  parse(el: XmlElement): Spec;
+  /** The value for one member, or undefined where it does not apply (calendar-data of a vCard). */
+  render(col: CollectionRecord, obj: ObjectRecord & { body: Buffer }, spec: Spec): XmlValue | undefined;
+}
+
+export interface PropertyDef {
+  /** Clark name, e.g. `{DAV:}getetag`. */
+  name: string;
+  /** The value on a resource, or undefined where the resource has no such property. */
+  get(r: Resource, env: PropertyEnv): XmlValue | undefined;
+  /** Returned by allprop (RFC 4918 §9.1): on every resource, or where the predicate holds. */
+  allprop?: boolean | ((r: Resource) => boolean);
+  /** Clients may set it; protected when absent (403 cannot-modify-protected-property). */
+  set?: PropertySetter;
+  /** Computed from the body of a member in a REPORT; never in PROPFIND. */
+  member?: MemberPropertyDef;
+}
+
+/** A kind of collection and what its members are (RFC 4791 calendars, RFC 6352 address books). */
+export interface CollectionType {
+  kind: CollectionKind;
+  /** The resourcetype element (beside DAV:collection) that marks the kind. */
+  resourcetype: string;
+  /** getcontenttype of the collection: what GET on it answers. */
+  contentType: string;
+  /** Precondition when a collection of this kind is created where it cannot live. */
+  locationOk: string;
+  /** Precondition a UID clash among members names. */
+  uidConflict: string;
+  /** What a new collection of this kind gets when the request does not say (its component set). */
+  creationDefaults?: Pick<NewCollection, "components">;
+  /** The collection a user's first login creates, when the user has none of this kind. */
+  defaultCollection(owner: string): NewCollection;
+  /** Checks a PUT body and derives what the store indexes; throws DavErrors naming the kind's preconditions. */
+  validateMember(
+    col: CollectionRecord,
+    body: Buffer,
+    contentType: string | undefined,
+    config: ServerConfig,
+  ): Omit<NewObject, "name">;
+  /** GET on the collection: every member in one document (export, subscription). */
+  export(col: CollectionRecord, bodies: string[]): { contentType: string; body: string };
+}
+
+/** A member write, as hooks see it. */
+export interface MemberWrite {
+  ctx: DavContext;
+  user: UserRecord;
+  col: CollectionRecord;
+  name: string;
+  op: "put" | "delete";
+}
+
+export interface Hooks {
+  /** Conditions to add to a member write's transaction (a lock, a running task); a failed one answers its error. */
+  beforeWrite?: (w: MemberWrite) => Guard[];
+  /** After a member write committed (scheduling, push). A failure is logged; it never undoes the write. */
+  afterWrite?: (w: MemberWrite & { etag?: string }) => Promise<void>;
+}
+
+export interface DavModule {
+  name: string;
+  /** Tokens for the DAV response header (RFC 4918 §10.1). */
+  compliance?: string[];
+  /** Privileges the module defines, which an owner holds (RFC 3744 §3; CalDAV's read-free-busy). */
+  privileges?: string[];
+  methods?: Record<string, MethodDef>;
+  reports?: ReportDef[];
+  properties?: PropertyDef[];
+  collections?: CollectionType[];
+  hooks?: Hooks;
+}
+
+export class Registry {
+  readonly methods = new Map<string, MethodDef>();
+  readonly reports = new Map<string, ReportDef>();
+  /** In registration order, which is the order allprop and propname list them. */
+  readonly properties = new Map<string, PropertyDef>();
+  readonly collections = new Map<CollectionKind, CollectionType>();
+  /** The DAV response header. */
+  readonly compliance: string;
+  /** Privileges modules define beyond RFC 3744's. */
+  readonly privileges: string[] = [];
+  private readonly hooks: Hooks[] = [];
+
+  constructor(readonly modules: readonly DavModule[]) {
+    const owners = new Map<string, string>();
+    const claim = (what: string, key: string, module: string) => {
+      const id = `${what} ${key}`;
+      const earlier = owners.get(id);
+      if (earlier) throw new Error(`${id} is registered by both ${earlier} and ${module}`);
+      owners.set(id, module);
+    };
+    const tokens: string[] = [];
+    for (const m of modules) {
+      for (const t of m.compliance ?? []) if (!tokens.includes(t)) tokens.push(t);
+      this.privileges.push(...(m.privileges ?? []));
+      for (const [name, def] of Object.entries(m.methods ?? {})) {
+        claim("method", name, m.name);
+        this.methods.set(name, def);
+      }
+      for (const r of m.reports ?? []) {
+        claim("report", r.name, m.name);
+        this.reports.set(r.name, r);
+      }
+      for (const p of m.properties ?? []) {
+        claim("property", p.name, m.name);
+        this.properties.set(p.name, p);
+      }
+      for (const c of m.collections ?? []) {
+        claim("collection kind", c.kind, m.name);
+        this.collections.set(c.kind, c);
+      }
+      if (m.hooks) this.hooks.push(m.hooks);
+    }
+    this.compliance = tokens.join(", ");
+  }
+
+  /** The Allow header's methods for an address: OPTIONS (answered by the server) and every method allowed there. */
+  allow(a: Address): string[] {
+    return ["OPTIONS", ...[...this.methods].filter(([, def]) => def.allowedOn(a)).map(([name]) => name)];
+  }
+
+  /** The reports that run on a resource (its supported-report-set). */
+  reportsOn(r: Resource): string[] {
+    return [...this.reports.values()].filter((rep) => rep.on(r)).map((rep) => rep.name);
+  }
+
+  collectionType(kind: CollectionKind): CollectionType {
+    const t = this.collections.get(kind);
+    if (!t) throw new Error(`no module serves collections of kind ${kind}`);
+    return t;
+  }
+
+  /** The guards every module adds to a member write. */
+  guards(w: MemberWrite): Guard[] {
+    return this.hooks.flatMap((h) => h.beforeWrite?.(w) ?? []);
+  }
+
+  /** Tell every module a member write committed. */
+  async afterWrite(w: MemberWrite & { etag?: string }): Promise<void> {
+    for (const h of this.hooks) {
+      if (!h.afterWrite) continue;
+      try {
+        await h.afterWrite(w);
+      } catch (err) {
+        console.error(
+          JSON.stringify({
+            level: "error",
+            msg: "after-write hook failed",
+            error: String((err as Error)?.message ?? err),
+          }),
+        );
+      }
+    }
+  }
+}
