@@ -1,0 +1,52 @@
+/**
+ * The import rules of lib/ (run by `npm run lint`): no cycles anywhere, the store stands alone,
+ * the WebDAV core knows no protocol built on it, and protocol modules do not reach into each
+ * other (what they share lives in the core). See the README's "Layout" section.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-cycle",
+      comment: "Dependencies point one way; a cycle means two modules are really one.",
+      severity: "error",
+      from: { path: "^(lib|functions)/" },
+      to: { circular: true },
+    },
+    {
+      name: "store-stands-alone",
+      comment:
+        "lib/store is the only code that knows DynamoDB and imports nothing but itself, the SDK and Node.",
+      severity: "error",
+      from: { path: "^lib/store/" },
+      to: { pathNot: "^lib/store/|(^|/)node_modules/@aws-sdk/", dependencyTypesNot: ["core"] },
+    },
+    {
+      name: "core-knows-no-protocol",
+      comment: "The WebDAV core is what CalDAV, CardDAV and sync build on; it never imports them.",
+      severity: "error",
+      from: { path: "^lib/(webdav|xml|http|store|errors\\.ts)" },
+      to: { path: "^lib/(caldav|carddav|sync)/" },
+    },
+    {
+      name: "protocols-stay-apart",
+      comment: "One protocol module does not import another; what they share belongs in the core.",
+      severity: "error",
+      from: { path: "^lib/(caldav|carddav|sync)/" },
+      to: { path: "^lib/(caldav|carddav|sync)/", pathNot: "^lib/$1/" },
+    },
+    {
+      name: "resolvable",
+      comment:
+        "Every import names a file or package that exists (aws-lambda is types only: @types/aws-lambda).",
+      severity: "error",
+      from: {},
+      to: { couldNotResolve: true, pathNot: "^aws-lambda$" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { extensions: [".ts", ".js"] },
+  },
+};
