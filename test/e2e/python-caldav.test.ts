@@ -57,6 +57,12 @@ if (!python) {
       assert.deepEqual(calendars, [{ url: `${base}/calendars/alice/default/`, name: "Calendar" }]);
     });
 
+    it("python-caldav: discovery through /.well-known/caldav finds the principal although the redirect drops the PROPFIND body (RFC 6764 §5, RFC 5397 §3)", () => {
+      const found = step<{ principal: string; calendars: string[] }>("well_known_discovery");
+      assert.equal(found.principal, `${base}/principals/alice/`);
+      assert.ok(found.calendars.includes(`${base}/calendars/alice/default/`), found.calendars.join(" "));
+    });
+
     it("python-caldav: MKCALENDAR with a displayname makes a calendar it can list and find by name (RFC 4791 §5.3.1)", () => {
       const made = step<{
         url: string;

@@ -63,6 +63,22 @@ describe("account discovery (RFC 6764, RFC 5397, RFC 4791 §6.2, RFC 6352 §7.1)
     }
   });
 
+  it("RFC 6764 §5, RFC 4918 §9.1: a body-less PROPFIND on the context path (a redirect that dropped the body) still names the principal", async () => {
+    const res = await server.request("PROPFIND", "/", { headers: { depth: "0" } });
+    assert.equal(res.status, 207, res.body);
+    const [root] = parseMultistatus(res.body);
+    assert.equal(root.href, "/");
+    assert.deepEqual(hrefsIn(mustProp(root, dav("current-user-principal"))), ["/principals/alice/"]);
+    // Elsewhere allprop keeps to the RFC 4918 properties.
+    const [home] = parseMultistatus(
+      (await server.request("PROPFIND", "/calendars/alice/", { headers: { depth: "0" } })).body,
+    );
+    assert.equal(
+      home.propstats.flatMap((ps) => ps.props).some((p) => p.name === dav("current-user-principal")),
+      false,
+    );
+  });
+
   it("RFC 3744 §4, RFC 4791 §6.2.1, RFC 6352 §7.1.1: the principal answers its discovery properties", async () => {
     const [p] = await propfind("/principals/alice/", [
       dav("principal-URL"),

@@ -107,6 +107,17 @@ def _():
     return {"principal": str(state["principal"].url)}
 
 
+@step("well_known_discovery")
+def _():
+    # requests re-sends a PROPFIND without its body after a 301, so the server sees allprop on /.
+    client = caldav.DAVClient(URL + ".well-known/caldav", username=USER, password=PASSWORD)
+    principal = client.principal()
+    return {
+        "principal": str(principal.url),
+        "calendars": [str(c.url) for c in principal.calendars()],
+    }
+
+
 @step("list_calendars")
 def _():
     cals = state["principal"].calendars()
