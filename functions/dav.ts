@@ -11,14 +11,15 @@ import {
   type FrontDoorResult,
 } from "../lib/http/lambda-events.js";
 import { createDynamoClient, storeConfigFromEnv } from "../lib/store/client.js";
-import { defaultServerConfig, handle, type DavContext } from "../lib/server.js";
+import { defaultServerConfig, handle, type DavContext, type DavServer } from "../lib/server.js";
 
-export function createHandler(getContext: () => DavContext) {
+/** `dav`: the server to answer with (tests assemble one with extra modules); the standard one by default. */
+export function createHandler(getContext: () => DavContext, dav: Pick<DavServer, "handle"> = { handle }) {
   return async (event: FrontDoorEvent): Promise<FrontDoorResult> => {
     const started = Date.now();
     const shape = eventShape(event);
     const request = requestFromEvent(event);
-    const response = await handle(getContext(), request);
+    const response = await dav.handle(getContext(), request);
     if (process.env.DAV_ACCESS_LOG !== "0") {
       console.log(
         JSON.stringify({

@@ -6,7 +6,8 @@ import { after } from "node:test";
 import { createHandler } from "../../functions/dav.js";
 import { hashPassword } from "../../lib/auth/password.js";
 import { createLocalServer } from "../../lib/http/node-server.js";
-import { defaultServerConfig, type DavContext, type ServerConfig } from "../../lib/server.js";
+import { createServer, defaultServerConfig, type DavContext, type ServerConfig } from "../../lib/server.js";
+import type { DavModule } from "../../lib/webdav/registry.js";
 import { createUser } from "../../lib/store/users.js";
 import { freshStore } from "./store.js";
 
@@ -37,7 +38,11 @@ export function basic(user: string, password = PASSWORDS[user]): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 }
 
-export async function startTestServer(config: Partial<ServerConfig> = {}): Promise<TestServer> {
+/** `modules`: assemble the server from these instead of the standard list (tests of the seams). */
+export async function startTestServer(
+  config: Partial<ServerConfig> = {},
+  modules?: readonly DavModule[],
+): Promise<TestServer> {
   process.env.DAV_ACCESS_LOG = "0";
   const store = await freshStore();
   const ctx: DavContext = {
@@ -53,7 +58,7 @@ export async function startTestServer(config: Partial<ServerConfig> = {}): Promi
       email: `${name}@example.com`,
     });
   }
-  const server = createLocalServer(createHandler(() => ctx));
+  const server = createLocalServer(createHandler(() => ctx, modules ? createServer(modules) : undefined));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   after(() => new Promise<void>((r) => server.close(() => r())));
   const address = server.address();
