@@ -64,7 +64,7 @@ async function handleWith(registry: Registry, ctx: DavContext, req: DavRequest):
   let address: Address | undefined;
   let response: DavResponse;
   try {
-    address = addressOf(req, ctx.config.maxBodyBytes);
+    address = registry.served(addressOf(req, ctx.config.maxBodyBytes));
     response = await dispatch(registry, ctx, req, address);
   } catch (err) {
     response = errorResponse(err, errorContext(registry, address));
@@ -124,30 +124,29 @@ async function dispatch(
   }
   const user = await authenticate(ctx.store, req, { realm: ctx.config.realm, delay: ctx.authDelay });
   req.principal = user.name;
-  await ensureProvisioned(
-    ctx.store,
-    user,
+  await ensureProvisioned(ctx.store, user, () =>
     [...registry.collections.values()].map((t) => t.defaultCollection(user.name)),
   );
   checkAccess(address, user.name);
 
   const def = registry.methods.get(req.method);
   if (!def) throw new MethodNotAllowed(`${req.method} is not supported here.`, allow());
-  // Nothing can exist at an unknown address: creating methods answer 409 there, the rest 404.
-  if (!def.creates && address.type !== "unknown" && !def.allowedOn(address)) {
+  if (address.type === "unknown") {
+    // Nothing can exist this deep: a create lacks its parent collection (RFC 4918 §9.3.1, §9.7.1).
+    if (def.creates) throw new Conflict("The parent collection does not exist.");
+  } else if (!def.allowedOn(address) && !def.explainsOn?.(address)) {
     throw new MethodNotAllowed(`${req.method} is not supported on ${req.path}.`, allow());
   }
   const body = def.xmlBody ? readXml(req, def.xmlBody.unreadable) : undefined;
-  const target = await resolveTarget(ctx.store, address, user, def.readsBody);
-  const m = { ctx, req, user, address, body, registry };
-  if (def.creates) {
-    if (address.type === "unknown") throw new Conflict("The parent collection does not exist.");
-    return def.run({ ...m, target });
-  }
+  const request = { ctx, req, user, address, body, registry };
+  const prepared = def.prepare?.(request);
+  const target = await resolveTarget(ctx.store, address, user, def.member?.(req, address));
+  if (def.creates) return def.run({ ...request, target }, prepared);
   if (target.type === "unmapped") {
-    // RFC 9110 §13.1.1: an unsafe method conditioned on a current representation finds none.
-    if (!def.safe && expectationOf(req).ifMatch) throw new PreconditionFailed("Nothing exists at this URL.");
+    // RFC 9110 §13.1.1: an unsafe method demanding a current representation of a member finds none.
+    if (!def.safe && target.parent?.type === "collection" && expectationOf(req).ifMatch)
+      throw new PreconditionFailed("Nothing exists at this URL.");
     throw new NotFound("Nothing exists at this URL.");
   }
-  return def.run({ ...m, target });
+  return def.run({ ...request, target }, prepared);
 }

@@ -8,10 +8,11 @@ import { AlreadyExists } from "../store/errors.js";
 import { markProvisioned, type Store, type UserRecord } from "../store/users.js";
 import { updateCachedUser } from "./basic.js";
 
+/** `defaults`: the collections a new user gets, one per kind (asked for only when the user is new). */
 export async function ensureProvisioned(
   store: Store,
   user: UserRecord,
-  defaults: NewCollection[],
+  defaults: () => NewCollection[],
 ): Promise<void> {
   if (user.provisioned) return;
   const create = async (col: NewCollection) => {
@@ -22,7 +23,7 @@ export async function ensureProvisioned(
       if (!(err instanceof AlreadyExists)) throw err;
     }
   };
-  await Promise.all(defaults.map(create));
+  await Promise.all(defaults().map(create));
   await markProvisioned(store, user.name);
   updateCachedUser({ ...user, provisioned: true });
 }

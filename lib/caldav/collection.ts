@@ -4,6 +4,7 @@
  * VCALENDAR, for export and subscription).
  */
 import { UnsupportedMediaType } from "../errors.js";
+import { mediaType } from "../http/message.js";
 import { checkUid } from "../webdav/limits.js";
 import type { CollectionType } from "../webdav/registry.js";
 import { cal } from "../xml/names.js";
@@ -15,6 +16,7 @@ export const calendars: CollectionType = {
   kind: "calendar",
   resourcetype: cal("calendar"),
   contentType: "text/calendar; charset=utf-8",
+  homeDisplayName: "Calendars",
   locationOk: cal("calendar-collection-location-ok"),
   uidConflict: cal("no-uid-conflict"),
   creationDefaults: { components: DEFAULT_COMPONENTS },
@@ -26,7 +28,7 @@ export const calendars: CollectionType = {
     components: DEFAULT_COMPONENTS,
   }),
   validateMember(col, body, contentType, config) {
-    const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+    const type = mediaType(contentType);
     // Absent or generic types are tolerated (some clients omit it); another specific type is refused.
     if (type && type !== "text/calendar" && type !== "application/octet-stream" && type !== "text/plain") {
       throw new UnsupportedMediaType(`Calendar objects must be text/calendar, not ${type}.`, {
@@ -49,8 +51,5 @@ export const calendars: CollectionType = {
       spanEnd: info.spanEnd,
     };
   },
-  export: (col, bodies) => ({
-    contentType: "text/calendar; charset=utf-8",
-    body: mergeCalendars(bodies, { name: col.props["{DAV:}displayname"] ?? col.name }),
-  }),
+  export: (col, bodies) => mergeCalendars(bodies, { name: col.props["{DAV:}displayname"] ?? col.name }),
 };

@@ -3,13 +3,18 @@
  * calendar REPORTs, the calendar and principal properties, and the read-free-busy privilege.
  * Everything CalDAV adds to the server is listed here.
  */
+import { createCollectionAt } from "../webdav/mkcol.js";
 import { multiget } from "../webdav/multiget.js";
 import type { DavModule } from "../webdav/registry.js";
+import { inKind } from "../webdav/target.js";
 import { cal } from "../xml/names.js";
 import { calendars } from "./collection.js";
-import { mkcalendar } from "./mkcalendar.js";
+import { prepareMkcalendar } from "./mkcalendar.js";
 import { caldavProperties } from "./properties.js";
-import { calendarQuery, freeBusyQuery, onCalendar } from "./reports.js";
+import { calendarQuery, freeBusyQuery } from "./reports.js";
+
+/** Calendar reports run on a calendar, or on one of its objects (RFC 4791 §7.8, §7.9, §7.10). */
+const onCalendar = inKind("calendar");
 
 export const caldav: DavModule = {
   name: "caldav",
@@ -18,9 +23,12 @@ export const caldav: DavModule = {
   methods: {
     MKCALENDAR: {
       allowedOn: (a) => a.type === "collection" && a.kind === "calendar",
+      // In an address-book home or inside a calendar: 403 calendar-collection-location-ok (409 without a parent).
+      explainsOn: (a) => a.type === "collection" || a.type === "object",
       creates: true,
       xmlBody: { unreadable: 400 },
-      run: mkcalendar,
+      prepare: prepareMkcalendar,
+      run: createCollectionAt,
     },
   },
   reports: [

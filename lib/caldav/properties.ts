@@ -6,12 +6,12 @@
 import { homeHref, principalHref } from "../webdav/paths.js";
 import { anyText, href, storedText } from "../webdav/properties.js";
 import { PropertyRejected, type MemberPropertyDef, type PropertyDef } from "../webdav/registry.js";
-import type { Resource } from "../webdav/target.js";
+import { isCollectionOf } from "../webdav/target.js";
 import { apple, cal } from "../xml/names.js";
 import { parseCalendarDataRequest, renderCalendarData, type CalendarDataSpec } from "./calendar-data.js";
 import { CALENDAR_COMPONENTS, DEFAULT_COMPONENTS, MAX_DATE_TIME, MIN_DATE_TIME } from "./constraints.js";
 
-const isCal = (r: Resource) => r.type === "collection" && r.col.kind === "calendar";
+const isCal = isCollectionOf("calendar");
 
 function validColor(text: string) {
   const t = text.trim();
@@ -96,7 +96,7 @@ export const caldavProperties: PropertyDef[] = [
         ),
     },
     get: (r) =>
-      r.type === "collection" && r.col.kind === "calendar"
+      r.type === "collection" && isCal(r)
         ? (r.col.components ?? DEFAULT_COMPONENTS).map((c) => ({ name: cal("comp"), attrs: { name: c } }))
         : undefined,
   },
@@ -123,5 +123,5 @@ export const caldavProperties: PropertyDef[] = [
     set: { on: ["calendar"], parse: (el) => validOrder(el.text) },
     get: (r) => (isCal(r) ? storedText(r, apple("calendar-order")) : undefined),
   },
-  { name: cal("calendar-data"), get: () => undefined, member: calendarData as MemberPropertyDef },
+  { name: cal("calendar-data"), get: () => undefined, member: calendarData },
 ];

@@ -10,9 +10,8 @@ import { getObjects, listObjects, type ObjectRecord } from "../store/objects.js"
 import { objectsOverlapping } from "../store/span-index.js";
 import { memberResponse, parseMemberProps } from "../webdav/member-response.js";
 import { propertyEnv } from "../webdav/propfind.js";
-import type { MethodContext } from "../webdav/registry.js";
+import type { ResourceContext } from "../webdav/registry.js";
 import { depthOf, wantsMinimal } from "../webdav/request.js";
-import type { Resource } from "../webdav/target.js";
 import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
 import { cal } from "../xml/names.js";
 import { child, type XmlElement } from "../xml/parse.js";
@@ -20,15 +19,10 @@ import { filterTimeRange, matchesCalendarFilter, parseCalendarFilter, type CompF
 import { freeBusy } from "./freebusy.js";
 import { utcToSeconds } from "./ical-time.js";
 
-type ReportContext = MethodContext & { target: Resource };
-
-/** Calendar reports run on a calendar, or on one of its objects (RFC 4791 §7.8, §7.10). */
-export const onCalendar = (r: Resource) =>
-  (r.type === "collection" || r.type === "object") && r.col.kind === "calendar";
-
-function scope(m: ReportContext): { col: CollectionRecord; only?: string } {
+/** The calendar a report runs on, and the one object when it runs on an object (read with its body). */
+function scope(m: ResourceContext): { col: CollectionRecord; only?: ObjectRecord } {
   const t = m.target;
-  if (t.type === "object") return { col: t.col, only: t.obj.name };
+  if (t.type === "object") return { col: t.col, only: t.obj };
   if (t.type === "collection") return { col: t.col };
   throw new Error("calendar reports run on calendars only");
 }
@@ -38,16 +32,16 @@ function scope(m: ReportContext): { col: CollectionRecord; only?: string } {
  * the filter has a time range, else one paginated listing that carries the bodies already.
  */
 async function candidates(
-  m: ReportContext,
+  m: ResourceContext,
   col: CollectionRecord,
   filter: CompFilter,
-  only?: string,
+  only?: ObjectRecord,
 ): Promise<ObjectRecord[]> {
+  if (only) return [only];
   const fetch = async (names: string[]) => {
     const found = await getObjects(m.ctx.store, col.id, names, true);
     return names.flatMap((n) => found.get(n) ?? []);
   };
-  if (only) return fetch([only]);
   const range = filterTimeRange(filter);
   const wanted = filter.compFilters.filter((f) => !f.isNotDefined).map((f) => f.name.toUpperCase());
   const matchesComp = (comp: string) => !wanted.length || wanted.includes(comp.toUpperCase());
@@ -63,7 +57,7 @@ function timezoneOf(body: XmlElement, col: CollectionRecord): string | undefined
   return tz && tz.trim() ? tz : col.props[cal("calendar-timezone")];
 }
 
-export async function calendarQuery(m: ReportContext, body: XmlElement): Promise<DavResponse> {
+export async function calendarQuery(m: ResourceContext, body: XmlElement): Promise<DavResponse> {
   const { col, only } = scope(m);
   const filterEl = child(body, cal("filter"));
   if (!filterEl) throw new Forbidden("calendar-query needs a CALDAV:filter.", { name: cal("valid-filter") });
@@ -86,7 +80,7 @@ export async function calendarQuery(m: ReportContext, body: XmlElement): Promise
   return multistatusResponse(renderMultistatus(responses));
 }
 
-export async function freeBusyQuery(m: ReportContext, body: XmlElement): Promise<DavResponse> {
+export async function freeBusyQuery(m: ResourceContext, body: XmlElement): Promise<DavResponse> {
   const { col } = scope(m);
   const tr = child(body, cal("time-range"));
   const start = tr?.attrs["{}start"];

@@ -4,6 +4,7 @@
  * another, as one text/vcard).
  */
 import { UnsupportedMediaType } from "../errors.js";
+import { mediaType } from "../http/message.js";
 import { checkUid } from "../webdav/limits.js";
 import type { CollectionType } from "../webdav/registry.js";
 import { card } from "../xml/names.js";
@@ -21,6 +22,7 @@ export const addressBooks: CollectionType = {
   kind: "addressbook",
   resourcetype: card("addressbook"),
   contentType: "text/vcard; charset=utf-8",
+  homeDisplayName: "Address books",
   locationOk: card("addressbook-collection-location-ok"),
   uidConflict: card("no-uid-conflict"),
   defaultCollection: (owner) => ({
@@ -30,7 +32,7 @@ export const addressBooks: CollectionType = {
     props: { "{DAV:}displayname": "Contacts" },
   }),
   validateMember(_col, body, contentType, config) {
-    const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+    const type = mediaType(contentType);
     // Absent or generic types are tolerated (some clients omit it); another specific type is refused.
     if (type && !VCARD_TYPES.includes(type)) {
       throw new UnsupportedMediaType(`vCards must be text/vcard, not ${type}.`, {
@@ -41,8 +43,5 @@ export const addressBooks: CollectionType = {
     checkUid(info.uid, card("valid-address-data"));
     return { body, contentType: "text/vcard; charset=utf-8", uid: info.uid, comp: "VCARD" };
   },
-  export: (_col, bodies) => ({
-    contentType: "text/vcard; charset=utf-8",
-    body: bodies.map((b) => (b.endsWith("\n") ? b : `${b}\r\n`)).join(""),
-  }),
+  export: (_col, bodies) => bodies.map((b) => (b.endsWith("\n") ? b : `${b}\r\n`)).join(""),
 };

@@ -4,14 +4,13 @@
  */
 import { multiget } from "../webdav/multiget.js";
 import type { DavModule } from "../webdav/registry.js";
-import type { Resource } from "../webdav/target.js";
+import { inKind } from "../webdav/target.js";
 import { card } from "../xml/names.js";
 import { addressBooks } from "./collection.js";
 import { carddavProperties } from "./properties.js";
 
 /** Address-book reports run on an address book or one of its vCards (RFC 6352 §8.7). */
-const onAddressBook = (r: Resource) =>
-  (r.type === "collection" || r.type === "object") && r.col.kind === "addressbook";
+const onAddressBook = inKind("addressbook");
 
 export const carddav: DavModule = {
   name: "carddav",

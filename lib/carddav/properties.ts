@@ -5,10 +5,10 @@
 import { homeHref } from "../webdav/paths.js";
 import { anyText, href, storedText } from "../webdav/properties.js";
 import type { MemberPropertyDef, PropertyDef } from "../webdav/registry.js";
-import type { Resource } from "../webdav/target.js";
+import { isCollectionOf } from "../webdav/target.js";
 import { card } from "../xml/names.js";
 
-const isBook = (r: Resource) => r.type === "collection" && r.col.kind === "addressbook";
+const isBook = isCollectionOf("addressbook");
 
 /** The vCard as stored (conversion between vCard 3.0 and 4.0 is not offered). */
 const addressData: MemberPropertyDef = {

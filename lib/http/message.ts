@@ -32,6 +32,11 @@ export function header(req: DavRequest, name: string): string | undefined {
   return req.headers[name.toLowerCase()];
 }
 
+/** The media type of a Content-Type header, lower-cased, without parameters ("" when absent). */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? "").split(";")[0].trim().toLowerCase();
+}
+
 /** Decode a percent-encoded path; malformed escapes are returned undecoded so the router can refuse them. */
 export function decodePath(raw: string): string | undefined {
   try {

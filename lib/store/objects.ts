@@ -31,6 +31,7 @@ import {
   WriteTx,
   type Cond,
   type Guard,
+  type TxFailures,
 } from "./tx.js";
 
 export interface ObjectRecord {
@@ -229,21 +230,12 @@ export async function putObject(
   expect: Expectation,
   options: WriteOptions = {},
 ): Promise<PutResult> {
-  let col = options.first;
-  let known = options.existing;
-  const guards = options.guards ?? [];
+  const round = new Rounds(store, ref, options);
   const etag = etagFor(input.body);
   return withRetries(async () => {
-    col ??= await getCollection(store, ref);
-    if (!col) throw new ParentMissing("the collection does not exist");
+    const col = await round.collection();
     // With If-None-Match: * there is nothing to learn from a read: the condition demands absence.
-    const existing =
-      known !== undefined
-        ? (known ?? undefined)
-        : expect.ifNoneMatch === "*"
-          ? undefined
-          : await getObject(store, col.id, input.name, false);
-    known = undefined;
+    const existing = await round.member(expect.ifNoneMatch === "*" ? undefined : input.name);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
     recordChanges(tx, col, [{ op: "put", name: input.name }], {
@@ -280,24 +272,13 @@ export async function putObject(
       anyOf(absent, equals("name", { S: input.name })),
     );
     if (existing && existing.uid !== input.uid) releaseUid(tx, col.id, existing.uid, input.name);
-    tx.guard(guards);
-
+    tx.guard(round.guards);
     const failed = await tx.commit();
     if (!failed) return { created: !existing, etag };
-    const stale = col;
-    col = undefined;
-    // The client's own preconditions are answered first (RFC 9110 §13.2.2: 412 before the content is considered).
-    if (failed.has("object")) {
-      const current = failed.old("object")?.etag?.S;
-      if (!satisfies(expect, current)) throw new EtagMismatch(current);
-    }
-    const guarded = guardFailure(failed, guards);
-    if (guarded) throw guarded;
-    if (failed.has("uid")) {
-      throw new UidConflict(input.uid, failed.old("uid")?.name?.S ?? "another resource");
-    }
-    if (failed.has("sequence")) return sequenceFailure(stale, failed.old("sequence"));
-    return RETRY;
+    return round.lost(failed, expect, () => {
+      if (failed.has("uid"))
+        throw new UidConflict(input.uid, failed.old("uid")?.name?.S ?? "another resource");
+    });
   });
 }
 
@@ -314,14 +295,10 @@ export async function deleteObject(
   expect: Expectation,
   options: WriteOptions = {},
 ): Promise<void> {
-  let col = options.first;
-  let known = options.existing;
-  const guards = options.guards ?? [];
+  const round = new Rounds(store, ref, options);
   return withRetries(async () => {
-    col ??= await getCollection(store, ref);
-    if (!col) throw new ParentMissing("the collection does not exist");
-    const existing = known !== undefined ? (known ?? undefined) : await getObject(store, col.id, name, false);
-    known = undefined;
+    const col = await round.collection();
+    const existing = await round.member(name);
     if (!existing) {
       if (expect.ifMatch) throw new EtagMismatch(undefined);
       throw new NotFound(`no resource ${name}`);
@@ -335,18 +312,62 @@ export async function deleteObject(
       allOf(...expectationConds(expect), equals("etag", { S: existing.etag })),
     );
     releaseUid(tx, col.id, existing.uid, name);
-    tx.guard(guards);
+    tx.guard(round.guards);
     const failed = await tx.commit();
     if (!failed) return;
-    const stale = col;
-    col = undefined;
+    return round.lost(failed, expect);
+  });
+}
+
+/**
+ * The rounds of a member write's optimistic loop: the first uses what the caller read, later ones
+ * read afresh; a lost round is decoded part by part, in the order clients need the answer.
+ */
+class Rounds {
+  private col: CollectionRecord | undefined;
+  private known: ObjectRecord | null | undefined;
+  readonly guards: readonly Guard[];
+
+  constructor(
+    private readonly store: Store,
+    private readonly ref: CollectionRef,
+    options: WriteOptions,
+  ) {
+    this.col = options.first;
+    this.known = options.existing;
+    this.guards = options.guards ?? [];
+  }
+
+  async collection(): Promise<CollectionRecord> {
+    this.col ??= await getCollection(this.store, this.ref);
+    if (!this.col) throw new ParentMissing("the collection does not exist");
+    return this.col;
+  }
+
+  /** The member `name` as it stands (undefined: absent); no name: not worth a read. */
+  async member(name: string | undefined): Promise<ObjectRecord | undefined> {
+    const known = this.known;
+    this.known = undefined;
+    if (known !== undefined) return known ?? undefined;
+    return name === undefined ? undefined : getObject(this.store, this.col!.id, name, false);
+  }
+
+  /**
+   * What a cancelled round means: the client's own precondition first (RFC 9110 §13.2.2: 412
+   * before the content is considered), then a guard's error, then `conflict` (a UID clash), then a
+   * lost race on the sequence (retry, or ParentMissing when the collection went away).
+   */
+  lost(failed: TxFailures, expect: Expectation, conflict?: () => void): typeof RETRY {
+    const stale = this.col!;
+    this.col = undefined;
     if (failed.has("object")) {
       const current = failed.old("object")?.etag?.S;
       if (!satisfies(expect, current)) throw new EtagMismatch(current);
     }
-    const guarded = guardFailure(failed, guards);
+    const guarded = guardFailure(failed, this.guards);
     if (guarded) throw guarded;
+    conflict?.();
     if (failed.has("sequence")) return sequenceFailure(stale, failed.old("sequence"));
     return RETRY;
-  });
+  }
 }

@@ -9,13 +9,20 @@ import type { DavResponse } from "../http/message.js";
 import { createCollection } from "../store/collections.js";
 import type { CollectionKind } from "../store/keys.js";
 import { XmlWriter } from "../xml/build.js";
-import { statusLine } from "../xml/multistatus.js";
+import { writePropstat } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
 import { checkName } from "./limits.js";
-import { collectionHref } from "./paths.js";
-import { planPropertyUpdate, propertyOps, propstatsOf, type Outcome } from "./property-update.js";
-import type { MethodContext, Registry } from "./registry.js";
+import { collectionHref, homesHref } from "./paths.js";
+import { planPropertyUpdate, propertyOps, propstatsOf, type PropertyOp } from "./property-update.js";
+import type { MethodContext, Registry, RequestContext } from "./registry.js";
+
+/** What a creation asks for: the kind (undefined: the home's), the initial properties, and the answer's root. */
+export interface CreationRequest {
+  kind: CollectionKind | undefined;
+  ops: PropertyOp[];
+  responseRoot: string;
+}
 
 /** The kind a resourcetype asks for; "plain" for a bare DAV:collection. Throws for unknown kinds. */
 function kindFromResourcetype(
@@ -32,73 +39,49 @@ function kindFromResourcetype(
   );
 }
 
-/** The MKCOL/MKCALENDAR failure body: the propstats directly under the response root (RFC 5689 §3). */
-function failureBody(root: string, outcomes: Outcome[]): string {
-  const w = new XmlWriter(root);
-  for (const ps of propstatsOf(outcomes)) {
-    const propstat = w.el(w.root, "{DAV:}propstat");
-    const prop = w.el(propstat, "{DAV:}prop");
-    for (const p of ps.props) w.node(prop, p);
-    w.el(propstat, "{DAV:}status", statusLine(ps.status));
-    if (ps.error) w.el(w.el(propstat, "{DAV:}error"), ps.error.name);
-    if (ps.description) w.el(propstat, "{DAV:}responsedescription", ps.description);
-  }
-  return w.toString();
-}
-
 /**
- * Create a collection at the request URL: of `requested` kind, or of the home's kind when the
- * request does not say; `body` is the mkcol / mkcalendar element, if any.
+ * Create a collection at the request URL, of the requested kind or the home's. The preconditions
+ * are checked in the order RFC 4918 §9.3.1 and RFC 4791 §5.3.1 list them; that nothing exists there
+ * yet is, in the end, the condition of the write itself.
  */
-export async function createCollectionAt(
-  m: MethodContext,
-  requested: CollectionKind | undefined,
-  body: XmlElement | undefined,
-  responseRoot: string,
-): Promise<DavResponse> {
+export async function createCollectionAt(m: MethodContext, request: CreationRequest): Promise<DavResponse> {
   const { address: a, target } = m;
-  if (target.type !== "unmapped") {
-    throw new MethodNotAllowed("A resource already exists at this URL.", m.registry.allow(a).join(", "), {
-      name: dav("resource-must-be-null"),
-    });
-  }
   if (a.type === "object") {
     // Inside an existing collection: calendars cannot nest (403); inside nothing: the parent is missing (409).
-    if (target.parent) {
+    if (target.type === "object" || (target.type === "unmapped" && target.parent)) {
       throw new Forbidden("Collections cannot be created inside a calendar or address book.", {
-        name: m.registry.collectionType(requested ?? a.kind).locationOk,
+        name: m.registry.collectionType(request.kind ?? a.kind).locationOk,
       });
     }
     throw new Conflict(
       `The parent collection ${collectionHref(a.kind, a.user, a.collection)} does not exist.`,
     );
   }
-  if (a.type !== "collection") throw new Conflict("The parent collection does not exist.");
+  if (a.type !== "collection") throw new Error("creating methods are allowed on collection URLs only");
   checkName(a.collection, "collection");
-  const kind = requested ?? a.kind;
+  const kind = request.kind ?? a.kind;
   const type = m.registry.collectionType(kind);
   if (kind !== a.kind) {
-    throw new Forbidden(
-      kind === "calendar"
-        ? "Calendars can only be created in a calendar home (/calendars/<user>/)."
-        : "Address books can only be created in an address-book home (/addressbooks/<user>/).",
-      { name: type.locationOk },
-    );
+    throw new Forbidden(`Collections of this kind can only be created in ${homesHref(kind)}<user>/.`, {
+      name: type.locationOk,
+    });
   }
-  const ops = body ? propertyOps(body, false) : [];
-  const resourcetype = ops.some((op) => op.el.name === dav("resourcetype"));
+  const resourcetype = request.ops.some((op) => op.el.name === dav("resourcetype"));
   const plan = planPropertyUpdate(
     m.registry,
     kind,
-    ops.filter((op) => op.el.name !== dav("resourcetype")),
+    request.ops.filter((op) => op.el.name !== dav("resourcetype")),
     { creating: true, handled: resourcetype ? [dav("resourcetype")] : [] },
   );
   if (plan.failed) {
-    return {
-      status: 403,
-      headers: { "content-type": "application/xml; charset=utf-8" },
-      body: failureBody(responseRoot, plan.outcomes),
-    };
+    const w = new XmlWriter(request.responseRoot);
+    for (const ps of propstatsOf(plan.outcomes)) writePropstat(w, w.root, ps);
+    return { status: 403, headers: { "content-type": "application/xml; charset=utf-8" }, body: w.toString() };
+  }
+  if (target.type !== "unmapped") {
+    throw new MethodNotAllowed("A resource already exists at this URL.", m.registry.allow(a).join(", "), {
+      name: dav("resource-must-be-null"),
+    });
   }
   await createCollection(m.ctx.store, {
     kind,
@@ -114,15 +97,15 @@ export async function createCollectionAt(
   };
 }
 
-/** MKCOL: plain, or extended with a resourcetype and initial properties (RFC 5689). */
-export async function mkcol(m: MethodContext): Promise<DavResponse> {
-  const body = m.body;
-  if (body && body.name !== dav("mkcol"))
+/** The DAV:set properties of an mkcol / mkcalendar body (RFC 5689 §5.1, RFC 4791 §9.3). */
+export const initialProperties = (body: XmlElement | undefined) => (body ? propertyOps(body, false) : []);
+
+/** MKCOL: plain, or extended with a resourcetype and initial properties (RFC 5689), checked before resolution. */
+export function prepareMkcol(m: RequestContext): CreationRequest {
+  if (m.body && m.body.name !== dav("mkcol"))
     throw new UnsupportedMediaType("MKCOL bodies must be a DAV:mkcol element (RFC 5689).");
-  const resourcetype = body
-    ? propertyOps(body, false).find((op) => op.el.name === dav("resourcetype"))?.el
-    : undefined;
-  const type = kindFromResourcetype(m.registry, resourcetype);
+  const ops = initialProperties(m.body);
+  const type = kindFromResourcetype(m.registry, ops.find((op) => op.el.name === dav("resourcetype"))?.el);
   // A plain collection in a home becomes a collection of the home's kind: that is all a home can hold.
-  return createCollectionAt(m, type === "plain" ? undefined : type, body, dav("mkcol-response"));
+  return { kind: type === "plain" ? undefined : type, ops, responseRoot: dav("mkcol-response") };
 }

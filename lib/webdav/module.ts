@@ -5,14 +5,14 @@
  */
 import { dav } from "../xml/names.js";
 import { expandProperty } from "./expand-property.js";
-import { mkcol } from "./mkcol.js";
-import { del, get, head, put } from "./objects.js";
+import { createCollectionAt, prepareMkcol } from "./mkcol.js";
+import { del, get, head, put, putReads } from "./objects.js";
 import type { Address } from "./paths.js";
-import { propfind } from "./propfind.js";
+import { preparePropfind, propfind } from "./propfind.js";
 import { webdavProperties } from "./properties.js";
-import { proppatch } from "./proppatch.js";
+import { prepareProppatch, proppatch } from "./proppatch.js";
 import type { DavModule } from "./registry.js";
-import { report } from "./report.js";
+import { prepareReport, report } from "./report.js";
 
 const any = () => true;
 const member = (a: Address) => a.type === "object";
@@ -24,16 +24,32 @@ export const webdav: DavModule = {
   name: "webdav",
   compliance: ["1", "3", "extended-mkcol"],
   methods: {
-    GET: { allowedOn: stored, readsBody: true, safe: true, run: get },
+    GET: { allowedOn: stored, member: () => "body", safe: true, run: get },
     HEAD: { allowedOn: stored, safe: true, run: head },
-    PUT: { allowedOn: member, creates: true, run: put },
+    PUT: { allowedOn: member, creates: true, member: putReads, run: put },
     DELETE: { allowedOn: stored, run: del },
-    PROPFIND: { allowedOn: any, safe: true, xmlBody: xml, run: propfind },
+    PROPFIND: { allowedOn: any, safe: true, xmlBody: xml, prepare: preparePropfind, run: propfind },
     // Every resource answers it; where nothing is settable each property fails as protected.
-    PROPPATCH: { allowedOn: any, xmlBody: xml, run: proppatch },
-    REPORT: { allowedOn: any, safe: true, xmlBody: xml, run: report },
-    // RFC 4918 §9.3: an MKCOL body the server cannot read is a 415.
-    MKCOL: { allowedOn: collection, creates: true, xmlBody: { unreadable: 415 }, run: mkcol },
+    PROPPATCH: { allowedOn: any, xmlBody: xml, prepare: prepareProppatch, run: proppatch },
+    REPORT: {
+      allowedOn: any,
+      safe: true,
+      xmlBody: xml,
+      // A report on one object (calendar-query on a member) reads it with its body, once.
+      member: (_req, a) => (a.type === "object" ? "body" : "meta"),
+      prepare: prepareReport,
+      run: report,
+    },
+    MKCOL: {
+      allowedOn: collection,
+      // Inside a calendar or address book: 403 with the kind's location precondition, or 409 without a parent.
+      explainsOn: member,
+      creates: true,
+      // RFC 4918 §9.3: an MKCOL body the server cannot read is a 415.
+      xmlBody: { unreadable: 415 },
+      prepare: prepareMkcol,
+      run: createCollectionAt,
+    },
   },
   reports: [{ name: dav("expand-property"), on: any, run: expandProperty }],
   properties: webdavProperties,

@@ -13,10 +13,12 @@ import type { XmlElement } from "../xml/parse.js";
 import { memberResponse, needsBody, parseMemberProps } from "./member-response.js";
 import { addressOfHref } from "./paths.js";
 import { propertyEnv } from "./propfind.js";
-import type { MethodContext } from "./registry.js";
+import type { ResourceContext } from "./registry.js";
 import { wantsMinimal } from "./request.js";
 
-export async function multiget(m: MethodContext, body: XmlElement): Promise<DavResponse> {
+export async function multiget(m: ResourceContext, body: XmlElement): Promise<DavResponse> {
+  // The collection the request names is read already; hrefs in it need no second read.
+  const known = m.target.type === "collection" || m.target.type === "object" ? m.target.col : undefined;
   const props = parseMemberProps(m.registry, body);
   const hrefs = body.children.filter((c) => c.name === dav("href")).map((h) => h.text.trim());
   const env = propertyEnv(m);
@@ -42,7 +44,11 @@ export async function multiget(m: MethodContext, body: XmlElement): Promise<DavR
     groups.get(key)!.names.push({ href, name: address.object });
   }
   for (const g of groups.values()) {
-    const col = await getCollection(m.ctx.store, { kind: g.kind, owner: g.user, name: g.collection });
+    const ref = { kind: g.kind, owner: g.user, name: g.collection };
+    const col =
+      known && known.kind === ref.kind && known.owner === ref.owner && known.name === ref.name
+        ? known
+        : await getCollection(m.ctx.store, ref);
     const objects = col
       ? await getObjects(
           m.ctx.store,

@@ -4,36 +4,25 @@
  * DynamoDB condition of the write, so a stale ETag fails with 412 even when two writers race, and
  * modules' guards (locks, tasks) take part in the same transaction.
  */
-import {
-  BadRequest,
-  Conflict,
-  Forbidden,
-  MethodNotAllowed,
-  NotFound,
-  PreconditionFailed,
-} from "../errors.js";
-import type { DavResponse } from "../http/message.js";
+import { BadRequest, Conflict, NotFound, PreconditionFailed } from "../errors.js";
+import type { DavRequest, DavResponse } from "../http/message.js";
 import { collectionEtag, deleteCollection } from "../store/collections.js";
 import { ParentMissing } from "../store/errors.js";
 import { deleteObject, listObjects, putObject } from "../store/objects.js";
 import { resumePurges } from "../store/purge.js";
 import { checkName } from "./limits.js";
 import { collectionHref } from "./paths.js";
-import type { MethodContext } from "./registry.js";
+import type { MemberRead, ObjectTarget } from "./target.js";
+import type { MethodContext, ResourceContext } from "./registry.js";
 import { expectationOf } from "./request.js";
-import type { CollectionTarget, ObjectTarget, Resource } from "./target.js";
+
+/** PUT with If-None-Match: * reads nothing of the member: the write's condition demands its absence. */
+export const putReads = (req: DavRequest): MemberRead =>
+  expectationOf(req).ifNoneMatch === "*" ? "skip" : "meta";
 
 export async function put(m: MethodContext): Promise<DavResponse> {
   const { address: a, target } = m;
-  if (a.type !== "object") {
-    if (a.type === "collection" || a.type === "home") {
-      throw new MethodNotAllowed(
-        "PUT on a collection is not allowed; PUT members into it.",
-        m.registry.allow(a).join(", "),
-      );
-    }
-    throw new Forbidden("Resources can only be created inside a calendar or address book.");
-  }
+  if (a.type !== "object") throw new Error("PUT is allowed on member URLs only");
   if (m.req.headers["content-range"]) throw new BadRequest("Partial PUT (Content-Range) is not supported.");
   const parent = target.type === "unmapped" ? target.parent : undefined;
   const col = target.type === "object" ? target.col : parent?.type === "collection" ? parent.col : undefined;
@@ -54,7 +43,12 @@ export async function put(m: MethodContext): Promise<DavResponse> {
     expectationOf(m.req),
     {
       first: col,
-      existing: target.type === "object" ? target.obj : null,
+      existing:
+        target.type === "object"
+          ? target.obj
+          : target.type === "unmapped" && target.assumed
+            ? undefined
+            : null,
       guards: m.registry.guards(write),
     },
   );
@@ -63,68 +57,62 @@ export async function put(m: MethodContext): Promise<DavResponse> {
   return { status: result.created ? 201 : 204, headers: { etag: result.etag } };
 }
 
-/** The headers of a GET or HEAD of a member, or its 304/412 answer to If-None-Match / If-Match. */
-function memberHeaders(m: MethodContext, t: ObjectTarget): Record<string, string> | DavResponse {
-  const headers: Record<string, string> = {
+/** The headers GET and HEAD give a member. */
+function memberHeaders(t: ObjectTarget): Record<string, string> {
+  return {
     "content-type": t.obj.contentType,
     etag: t.obj.etag,
     "last-modified": new Date(t.obj.modified).toUTCString(),
   };
+}
+
+/** RFC 9110 §13.1.1-2 on a read: 304 for a matching If-None-Match, 412 for a failing If-Match, else undefined. */
+function readPrecondition(m: ResourceContext, t: ObjectTarget): DavResponse | undefined {
   const { ifNoneMatch: inm, ifMatch: im } = expectationOf(m.req);
-  if (inm === "*" || (Array.isArray(inm) && inm.includes(t.obj.etag))) return { status: 304, headers };
+  if (inm === "*" || (Array.isArray(inm) && inm.includes(t.obj.etag)))
+    return { status: 304, headers: memberHeaders(t) };
   if (im && im !== "*" && !im.includes(t.obj.etag))
     throw new PreconditionFailed("The ETag does not match.", undefined, t.obj.etag);
-  return headers;
+  return undefined;
 }
 
-const isResponse = (x: Record<string, string> | DavResponse): x is DavResponse =>
-  typeof (x as DavResponse).status === "number";
-
-export async function get(m: MethodContext & { target: Resource }): Promise<DavResponse> {
+export async function get(m: ResourceContext): Promise<DavResponse> {
   const t = m.target;
-  if (t.type === "collection") return collectionExport(m, t);
-  if (t.type !== "object")
-    throw new MethodNotAllowed(
-      "GET is not supported here; use PROPFIND.",
-      m.registry.allow(m.address).join(", "),
+  if (t.type === "collection") {
+    // One paginated Query with the bodies: a listing first and a batch read after would read everything twice.
+    const objects = await listObjects(m.ctx.store, t.col.id, true);
+    const type = m.registry.collectionType(t.col.kind);
+    const body = type.export(
+      t.col,
+      objects.map((o) => o.body!.toString("utf8")),
     );
-  const headers = memberHeaders(m, t);
-  if (isResponse(headers)) return headers;
+    return { status: 200, headers: { "content-type": type.contentType, etag: collectionEtag(t.col) }, body };
+  }
+  if (t.type !== "object") throw new Error("GET is allowed on collections and members only");
+  const answered = readPrecondition(m, t);
+  if (answered) return answered;
   if (!t.obj.body) throw new NotFound(`There is no resource at ${t.href}.`);
-  return { status: 200, headers, body: t.obj.body };
-}
-
-/** GET on a collection: every member in one document, as the collection's kind writes it. */
-async function collectionExport(m: MethodContext, t: CollectionTarget): Promise<DavResponse> {
-  // One paginated Query with the bodies: a listing first and a batch read after would read everything twice.
-  const objects = await listObjects(m.ctx.store, t.col.id, true);
-  const { contentType, body } = m.registry.collectionType(t.col.kind).export(
-    t.col,
-    objects.map((o) => o.body!.toString("utf8")),
-  );
-  return { status: 200, headers: { "content-type": contentType, etag: collectionEtag(t.col) }, body };
+  return { status: 200, headers: memberHeaders(t), body: t.obj.body };
 }
 
 /** HEAD answers from metadata: a member's size is stored, so nothing is read or built. */
-export async function head(m: MethodContext & { target: Resource }): Promise<DavResponse> {
+export async function head(m: ResourceContext): Promise<DavResponse> {
   const t = m.target;
-  if (t.type === "object") {
-    const headers = memberHeaders(m, t);
-    if (isResponse(headers)) return headers;
-    return { status: 200, headers: { ...headers, "content-length": String(t.obj.size) } };
-  }
   if (t.type === "collection") {
     // The export's length is unknown until it is built, so it is not claimed (RFC 9110 §9.3.2).
     const type = m.registry.collectionType(t.col.kind);
     return { status: 200, headers: { "content-type": type.contentType, etag: collectionEtag(t.col) } };
   }
-  throw new MethodNotAllowed(
-    "HEAD is not supported here; use PROPFIND.",
-    m.registry.allow(m.address).join(", "),
+  if (t.type !== "object") throw new Error("HEAD is allowed on collections and members only");
+  return (
+    readPrecondition(m, t) ?? {
+      status: 200,
+      headers: { ...memberHeaders(t), "content-length": String(t.obj.size) },
+    }
   );
 }
 
-export async function del(m: MethodContext & { target: Resource }): Promise<DavResponse> {
+export async function del(m: ResourceContext): Promise<DavResponse> {
   const t = m.target;
   const store = m.ctx.store;
   if (t.type === "object") {
@@ -145,20 +133,18 @@ export async function del(m: MethodContext & { target: Resource }): Promise<DavR
     await m.registry.afterWrite(write);
     return { status: 204, headers: {} };
   }
-  if (t.type === "collection") {
-    const im = expectationOf(m.req).ifMatch;
-    if (im && im !== "*" && !im.includes(collectionEtag(t.col)))
-      throw new PreconditionFailed("The collection changed.");
-    try {
-      // With If-Match, the delete's DynamoDB condition also demands the version the client named.
-      await deleteCollection(store, t.col, { unchanged: im !== undefined && im !== "*" });
-    } catch (err) {
-      if (err instanceof ParentMissing) throw new NotFound(`There is no collection at ${t.href}.`);
-      throw err;
-    }
-    // Finish any purge an earlier crash left half done.
-    await resumePurges(store);
-    return { status: 204, headers: {} };
+  if (t.type !== "collection") throw new Error("DELETE is allowed on collections and members only");
+  const im = expectationOf(m.req).ifMatch;
+  if (im && im !== "*" && !im.includes(collectionEtag(t.col)))
+    throw new PreconditionFailed("The collection changed.");
+  try {
+    // With If-Match, the delete's DynamoDB condition also demands the version the client named.
+    await deleteCollection(store, t.col, { unchanged: im !== undefined && im !== "*" });
+  } catch (err) {
+    if (err instanceof ParentMissing) throw new NotFound(`There is no collection at ${t.href}.`);
+    throw err;
   }
-  throw new Forbidden("This resource cannot be deleted.");
+  // Finish any purge an earlier crash left half done.
+  await resumePurges(store);
+  return { status: 204, headers: {} };
 }

@@ -69,6 +69,7 @@ export function hrefOf(segments: string[], collection: boolean): string {
 }
 
 export const principalHref = (user: string) => hrefOf(["principals", user], true);
+export const homesHref = (kind: CollectionKind) => hrefOf([HOME_SEGMENT[kind]], true);
 export const homeHref = (kind: CollectionKind, user: string) => hrefOf([HOME_SEGMENT[kind], user], true);
 export const collectionHref = (kind: CollectionKind, user: string, name: string) =>
   hrefOf([HOME_SEGMENT[kind], user, name], true);
@@ -84,7 +85,7 @@ export function addressHref(a: Address): string {
     case "principal":
       return principalHref(a.user);
     case "homes":
-      return hrefOf([HOME_SEGMENT[a.kind]], true);
+      return homesHref(a.kind);
     case "home":
       return homeHref(a.kind, a.user);
     case "collection":

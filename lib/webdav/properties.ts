@@ -51,11 +51,11 @@ export const webdavProperties: PropertyDef[] = [
   {
     name: dav("displayname"),
     allprop: true,
-    set: { on: ["calendar", "addressbook"], parse: anyText },
-    get(r) {
+    set: { parse: anyText },
+    get(r, env) {
       if (r.type === "principal") return r.user.name;
       if (r.type === "collection") return r.col.props[dav("displayname")] ?? r.col.name;
-      if (r.type === "home") return r.kind === "calendar" ? "Calendars" : "Address books";
+      if (r.type === "home") return env.registry.collectionType(r.kind).homeDisplayName;
       return undefined;
     },
   },

@@ -91,7 +91,11 @@ export function planPropertyUpdate(
     }
     if (def) {
       const setter = def.set;
-      if (!setter || !setter.on.includes(kind) || (setter.atCreationOnly && !options.creating)) {
+      if (
+        !setter ||
+        (setter.on && !setter.on.includes(kind)) ||
+        (setter.atCreationOnly && !options.creating)
+      ) {
         protectedProp(name);
         continue;
       }

@@ -10,7 +10,7 @@ import {
 } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
-import type { MethodContext, PropertyEnv } from "./registry.js";
+import type { PropertyEnv, RequestContext, ResourceContext } from "./registry.js";
 import { depthOf, wantsMinimal } from "./request.js";
 import { childrenOf, type Resource } from "./target.js";
 
@@ -67,20 +67,30 @@ export function propstatsFor(
   return stats;
 }
 
-export function propertyEnv(m: MethodContext): PropertyEnv {
+export function propertyEnv(m: RequestContext): PropertyEnv {
   return { principal: m.user.name, email: m.user.email, config: m.ctx.config, registry: m.registry };
 }
 
-export async function propfind(m: MethodContext & { target: Resource }): Promise<DavResponse> {
+export interface PropfindPlan {
+  depth: "0" | "1";
+  request: PropRequest;
+}
+
+/** Depth and body, checked before the URL is resolved. */
+export function preparePropfind(m: RequestContext): PropfindPlan {
   const depth = depthOf(m.req, "1");
   if (depth === "infinity") {
     throw new Forbidden("PROPFIND with Depth: infinity is not supported; use Depth: 0 or 1.", {
       name: dav("propfind-finite-depth"),
     });
   }
-  const request = parsePropfind(m.body);
+  return { depth, request: parsePropfind(m.body) };
+}
+
+export async function propfind(m: ResourceContext, { depth, request }: PropfindPlan): Promise<DavResponse> {
+  const kinds = [...m.registry.collections.keys()];
   const resources =
-    depth === "1" ? [m.target, ...(await childrenOf(m.ctx.store, m.target, m.user))] : [m.target];
+    depth === "1" ? [m.target, ...(await childrenOf(m.ctx.store, m.target, m.user, kinds))] : [m.target];
   const env = propertyEnv(m);
   const minimal = wantsMinimal(m.req);
   const responses: MultistatusResponse[] = resources.map((r) => ({

@@ -8,22 +8,30 @@ import type { DavResponse } from "../http/message.js";
 import { updateCollectionProps } from "../store/collections.js";
 import { multistatusResponse, renderMultistatus } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
-import { planPropertyUpdate, propertyOps, PropertyUpdateError, propstatsOf } from "./property-update.js";
-import type { MethodContext } from "./registry.js";
-import type { Resource } from "./target.js";
+import {
+  planPropertyUpdate,
+  propertyOps,
+  PropertyUpdateError,
+  propstatsOf,
+  type PropertyOp,
+} from "./property-update.js";
+import type { RequestContext, ResourceContext } from "./registry.js";
 
-export async function proppatch(m: MethodContext & { target: Resource }): Promise<DavResponse> {
+/** The body's set and remove operations, checked before the URL is resolved. */
+export function prepareProppatch(m: RequestContext): PropertyOp[] {
   const body = m.body;
   if (!body || body.name !== dav("propertyupdate")) {
     throw new BadRequest("The body of a PROPPATCH must be a DAV:propertyupdate element.");
   }
-  let ops;
   try {
-    ops = propertyOps(body, true);
+    return propertyOps(body, true);
   } catch (err) {
     if (err instanceof PropertyUpdateError) throw new BadRequest(err.message);
     throw err;
   }
+}
+
+export async function proppatch(m: ResourceContext, ops: PropertyOp[]): Promise<DavResponse> {
   const target = m.target;
   const col = target.type === "collection" ? target.col : undefined;
   const plan = planPropertyUpdate(m.registry, col?.kind, ops, { current: col });

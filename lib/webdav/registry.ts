@@ -16,60 +16,72 @@ import type { UserRecord } from "../store/users.js";
 import type { XmlValue } from "../xml/build.js";
 import type { XmlElement } from "../xml/parse.js";
 import type { DavContext, ServerConfig } from "./context.js";
-import type { Address } from "./paths.js";
-import type { Resource, Target } from "./target.js";
+import { addressHref, type Address } from "./paths.js";
+import type { MemberRead, Resource, Target } from "./target.js";
 
-/** What every method handler receives. */
-export interface MethodContext {
+/** What a method sees before the URL is resolved: enough to read and check the request itself. */
+export interface RequestContext {
   ctx: DavContext;
   req: DavRequest;
   user: UserRecord;
   address: Address;
-  /** The request URL, resolved once before dispatch. */
-  target: Target;
-  /** The XML body, for methods that take one (parsed before resolution); undefined when empty. */
+  /** The XML body, for methods that take one; undefined when empty. */
   body?: XmlElement;
   registry: Registry;
 }
 
-interface MethodBase {
-  /** Addresses whose Allow lists the method: where it can succeed (RFC 9110 §10.2.1). */
+/** What every method handler receives: the request and its URL, resolved once before dispatch. */
+export interface MethodContext extends RequestContext {
+  target: Target;
+}
+
+/** A handler that runs only where something is mapped. */
+export type ResourceContext = MethodContext & { target: Resource };
+
+interface MethodBase<P> {
+  /** Addresses whose Allow lists the method: where it can succeed (RFC 9110 §10.2.1); elsewhere 405. */
   allowedOn(a: Address): boolean;
-  /** Resolution reads an object's body as well as its metadata (GET). */
-  readsBody?: boolean;
+  /**
+   * Addresses beyond `allowedOn` where the handler still runs, to name the precondition a refusal
+   * breaks (MKCALENDAR in an address-book home: 403 calendar-collection-location-ok).
+   */
+  explainsOn?(a: Address): boolean;
+  /** What resolution reads of a member (default: its metadata). */
+  member?(req: DavRequest, a: Address): MemberRead;
+  /** Safe (RFC 9110 §9.2.1): where nothing is mapped it answers 404 even under If-Match. */
+  safe?: boolean;
   /**
    * The request body is XML, parsed before resolution; one that is not well-formed answers
    * `unreadable` (400, or 415 where the RFC says so: MKCOL, RFC 4918 §9.3).
    */
   xmlBody?: { unreadable: 400 | 415 };
-  /** Safe (RFC 9110 §9.2.1): where nothing is mapped it answers 404 even under If-Match; unsafe ones answer 412. */
-  safe?: boolean;
+  /** Reads and checks the request before the store is asked anything (so a bad request is a 4xx before a 404). */
+  prepare?(m: RequestContext): P;
 }
 
 /**
- * A method that creates what is not there yet (PUT, MKCOL, MKCALENDAR): it runs on unmapped
- * targets, and on every address, so its handler can name the precondition a refusal breaks (409
- * for a missing parent, 403 for a calendar inside a calendar).
+ * A method that creates what is not there yet (PUT, MKCOL, MKCALENDAR): it also runs on unmapped
+ * targets (and answers 409 where not even the parent can exist).
  */
-export interface CreatingMethod extends MethodBase {
+export interface CreatingMethod<P = undefined> extends MethodBase<P> {
   creates: true;
-  run(m: MethodContext): Promise<DavResponse>;
+  run(m: MethodContext, prepared: P): Promise<DavResponse>;
 }
 
-/** Any other method: it answers 404 where nothing is mapped and 405 where Allow does not list it. */
-export interface ResourceMethod extends MethodBase {
+/** Any other method: where nothing is mapped it answers 404 (412 for an unsafe one under If-Match). */
+export interface ResourceMethod<P = undefined> extends MethodBase<P> {
   creates?: false;
-  run(m: MethodContext & { target: Resource }): Promise<DavResponse>;
+  run(m: ResourceContext, prepared: P): Promise<DavResponse>;
 }
 
-export type MethodDef = CreatingMethod | ResourceMethod;
+export type MethodDef = CreatingMethod<unknown> | ResourceMethod<unknown>;
 
 export interface ReportDef {
   /** Clark name of the root element of the REPORT body. */
   name: string;
   /** The resources the report runs on; their supported-report-set lists it (RFC 3253 §3.1.5). */
   on(r: Resource): boolean;
-  run(m: MethodContext & { target: Resource }, body: XmlElement): Promise<DavResponse>;
+  run(m: ResourceContext, body: XmlElement): Promise<DavResponse>;
 }
 
 export interface PropertyEnv {
@@ -95,8 +107,8 @@ export class PropertyRejected extends Error {
 }
 
 export interface PropertySetter {
-  /** Collection kinds on which clients may set it. */
-  on: CollectionKind[];
+  /** Collection kinds on which clients may set it; every kind when absent. */
+  on?: CollectionKind[];
   /** Only when the collection is created (MKCALENDAR, extended MKCOL); PROPPATCH finds it protected. */
   atCreationOnly?: boolean;
   /** The stored form of the client's element; throws PropertyRejected for a value it refuses. */
@@ -129,8 +141,10 @@ export interface CollectionType {
   kind: CollectionKind;
   /** The resourcetype element (beside DAV:collection) that marks the kind. */
   resourcetype: string;
-  /** getcontenttype of the collection: what GET on it answers. */
+  /** getcontenttype of the collection: the media type of its export. */
   contentType: string;
+  /** The home's displayname (RFC 4918 §15.2). */
+  homeDisplayName: string;
   /** Precondition when a collection of this kind is created where it cannot live. */
   locationOk: string;
   /** Precondition a UID clash among members names. */
@@ -146,8 +160,8 @@ export interface CollectionType {
     contentType: string | undefined,
     config: ServerConfig,
   ): Omit<NewObject, "name">;
-  /** GET on the collection: every member in one document (export, subscription). */
-  export(col: CollectionRecord, bodies: string[]): { contentType: string; body: string };
+  /** GET on the collection: every member in one document of `contentType` (export, subscription). */
+  export(col: CollectionRecord, bodies: string[]): string;
 }
 
 /** A member write, as hooks see it. */
@@ -232,6 +246,12 @@ export class Registry {
   /** The reports that run on a resource (its supported-report-set). */
   reportsOn(r: Resource): string[] {
     return [...this.reports.values()].filter((rep) => rep.on(r)).map((rep) => rep.name);
+  }
+
+  /** The address as this server serves it: one in a home of a kind no module serves is unknown. */
+  served(a: Address): Address {
+    if (!("kind" in a) || this.collections.has(a.kind)) return a;
+    return { type: "unknown", segments: addressHref(a).split("/").filter(Boolean) };
   }
 
   collectionType(kind: CollectionKind): CollectionType {

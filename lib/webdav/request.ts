@@ -1,5 +1,5 @@
 /** Reading what a request says: its XML body, Depth, Prefer, and If-Match / If-None-Match. */
-import type { DavRequest } from "../http/message.js";
+import { mediaType, type DavRequest } from "../http/message.js";
 import type { Expectation } from "../store/objects.js";
 import { BadRequest, UnsupportedMediaType } from "../errors.js";
 import { parseXml, XmlParseError, type XmlElement } from "../xml/parse.js";
@@ -7,7 +7,7 @@ import { parseXml, XmlParseError, type XmlElement } from "../xml/parse.js";
 /** Parse an XML request body; undefined for an empty body. Malformed XML is a 400 with the parser's reason. */
 export function xmlBody(req: DavRequest): XmlElement | undefined {
   if (req.body.length === 0 || req.body.toString("utf8").trim() === "") return undefined;
-  const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  const type = mediaType(req.headers["content-type"]);
   // Lenient on text/* (some clients label XML text/plain); anything else that is not XML is refused.
   if (type && !type.startsWith("text/") && !/^application\/([\w.+-]+\+)?xml$/.test(type)) {
     throw new UnsupportedMediaType(`Expected an XML body, got '${type}'.`);

@@ -9,7 +9,15 @@ import type { Store } from "../store/client.js";
 import type { CollectionKind } from "../store/keys.js";
 import { getObject, listObjects, type ObjectRecord } from "../store/objects.js";
 import type { UserRecord } from "../store/users.js";
-import { addressHref, collectionHref, homeHref, objectHref, principalHref, type Address } from "./paths.js";
+import {
+  addressHref,
+  collectionHref,
+  homeHref,
+  homesHref,
+  objectHref,
+  principalHref,
+  type Address,
+} from "./paths.js";
 
 export type HomeTarget = { type: "home"; href: string; kind: CollectionKind; user: string };
 export type CollectionTarget = { type: "collection"; href: string; col: CollectionRecord };
@@ -25,17 +33,29 @@ export type Resource =
   | CollectionTarget
   | ObjectTarget;
 
-/** Nothing is mapped here; `parent` is the collection or home that would hold it, if that exists. */
-export type Unmapped = { type: "unmapped"; href: string; parent?: HomeTarget | CollectionTarget };
+/**
+ * Nothing is mapped here; `parent` is the collection or home that would hold it, if that exists.
+ * `assumed`: the member was not looked up, because the write's own condition demands its absence
+ * (If-None-Match: *).
+ */
+export type Unmapped = {
+  type: "unmapped";
+  href: string;
+  parent?: HomeTarget | CollectionTarget;
+  assumed?: true;
+};
 
 export type Target = Resource | Unmapped;
 
-/** The target of an address for `principal`. `withBody`: an object's body is read too (GET). */
+/** How much of a member resolution reads: nothing (the write's condition decides), its metadata, or its body too. */
+export type MemberRead = "skip" | "meta" | "body";
+
+/** The target of an address for `principal`, reading as much of a member as `member` says. */
 export async function resolveTarget(
   store: Store,
   address: Address,
   principal: UserRecord,
-  withBody = false,
+  member: MemberRead = "meta",
 ): Promise<Target> {
   const href = addressHref(address);
   switch (address.type) {
@@ -67,7 +87,8 @@ export async function resolveTarget(
         name: address.collection,
       });
       if (!col) return { type: "unmapped", href };
-      const obj = await getObject(store, col.id, address.object, withBody);
+      if (member === "skip") return { type: "unmapped", href, parent: collectionTarget(col), assumed: true };
+      const obj = await getObject(store, col.id, address.object, member === "body");
       return obj ? objectTarget(col, obj) : { type: "unmapped", href, parent: collectionTarget(col) };
     }
     default:
@@ -102,14 +123,26 @@ export function ownerOfResource(r: Resource): string | undefined {
   }
 }
 
-/** Members for Depth: 1, limited to what the principal may see. */
-export async function childrenOf(store: Store, r: Resource, principal: UserRecord): Promise<Resource[]> {
+/** A calendar or address book of this kind, or a member of one. */
+export const inKind = (kind: CollectionKind) => (r: Resource) =>
+  (r.type === "collection" || r.type === "object") && r.col.kind === kind;
+
+/** A calendar or address book of this kind. */
+export const isCollectionOf = (kind: CollectionKind) => (r: Resource) =>
+  r.type === "collection" && r.col.kind === kind;
+
+/** Members for Depth: 1, limited to what the principal may see; `kinds`: the homes this server serves. */
+export async function childrenOf(
+  store: Store,
+  r: Resource,
+  principal: UserRecord,
+  kinds: readonly CollectionKind[],
+): Promise<Resource[]> {
   switch (r.type) {
     case "root":
       return [
         { type: "principals", href: "/principals/" },
-        { type: "homes", href: "/calendars/", kind: "calendar" },
-        { type: "homes", href: "/addressbooks/", kind: "addressbook" },
+        ...kinds.map((kind) => ({ type: "homes" as const, href: homesHref(kind), kind })),
       ];
     case "principals":
       return [{ type: "principal", href: principalHref(principal.name), user: principal }];

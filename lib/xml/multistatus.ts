@@ -1,5 +1,6 @@
 /** 207 Multi-Status bodies (RFC 4918 §13) built with the shared XML writer. */
 import { reasonPhrase } from "../http/message.js";
+import type { XMLBuilder } from "xmlbuilder2/lib/interfaces.js";
 import { XmlWriter, type Precondition, type XmlNode } from "./build.js";
 import { NS } from "./names.js";
 
@@ -21,6 +22,16 @@ export interface MultistatusResponse {
 
 export const statusLine = (status: number) => `HTTP/1.1 ${status} ${reasonPhrase(status)}`;
 
+/** One DAV:propstat under `parent`: the properties, their status, and why (RFC 4918 §14.22). */
+export function writePropstat(w: XmlWriter, parent: XMLBuilder, ps: PropStat): void {
+  const propstat = w.el(parent, "{DAV:}propstat");
+  const prop = w.el(propstat, "{DAV:}prop");
+  for (const p of ps.props) w.node(prop, p);
+  w.el(propstat, "{DAV:}status", statusLine(ps.status));
+  if (ps.error) w.el(w.el(propstat, "{DAV:}error"), ps.error.name);
+  if (ps.description) w.el(propstat, "{DAV:}responsedescription", ps.description);
+}
+
 export function renderMultistatus(
   responses: MultistatusResponse[],
   extra: { syncToken?: string } = {},
@@ -29,17 +40,7 @@ export function renderMultistatus(
   for (const r of responses) {
     const resp = w.el(w.root, "{DAV:}response");
     w.el(resp, "{DAV:}href", r.href);
-    for (const ps of r.propstats ?? []) {
-      const propstat = w.el(resp, "{DAV:}propstat");
-      const prop = w.el(propstat, "{DAV:}prop");
-      for (const p of ps.props) w.node(prop, p);
-      w.el(propstat, "{DAV:}status", statusLine(ps.status));
-      if (ps.error) {
-        const e = w.el(propstat, "{DAV:}error");
-        w.el(e, ps.error.name);
-      }
-      if (ps.description) w.el(propstat, "{DAV:}responsedescription", ps.description);
-    }
+    for (const ps of r.propstats ?? []) writePropstat(w, resp, ps);
     if (r.status !== undefined) w.el(resp, "{DAV:}status", statusLine(r.status));
     if (r.error) {
       const e = w.el(resp, "{DAV:}error");

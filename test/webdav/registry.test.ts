@@ -10,6 +10,7 @@ import { DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { DavError } from "../../lib/errors.js";
 import { MODULES } from "../../lib/server.js";
 import { changesBetween } from "../../lib/store/change-log.js";
+import { listCollections } from "../../lib/store/collections.js";
 import { colPk } from "../../lib/store/keys.js";
 import { absent } from "../../lib/store/tx.js";
 import { webdav } from "../../lib/webdav/module.js";
@@ -286,5 +287,50 @@ describe("registry: a module added to the list takes part", () => {
     }
     assert.equal((await alice.get("heard", "b.ics")).status, 200, "the write stands");
     assert.match(logged.join("\n"), /after-write hook failed.*the hook broke/);
+  });
+});
+
+describe("registry: a module left out takes everything it added with it", () => {
+  it("without CardDAV: no addressbook class, no address-book home, its URLs are unknown (404, 409 for a create), no address book is provisioned", async () => {
+    const calendarsOnly = await startTestServer(
+      {},
+      MODULES.filter((mod) => mod.name !== "carddav"),
+    );
+    // Bob: logins are cached per process, and alice's cached record says she was provisioned elsewhere.
+    const as = { user: "bob" };
+    const options = await calendarsOnly.request("OPTIONS", "/", { user: null });
+    assert.equal(options.headers.get("dav"), "1, 3, extended-mkcol, calendar-access");
+    const root = await calendarsOnly.request("PROPFIND", "/", {
+      headers: { ...XML_HEADERS, depth: "1" },
+      body: propfindBody([dav("resourcetype")]),
+    });
+    assert.deepEqual(
+      parseMultistatus(root.body)
+        .map((r) => r.href)
+        .sort(),
+      ["/", "/calendars/", "/principals/"],
+    );
+    for (const path of ["/addressbooks/", "/addressbooks/bob/", "/addressbooks/bob/default/"]) {
+      const res = await calendarsOnly.request("PROPFIND", path, { ...as, headers: { depth: "0" } });
+      assert.equal(res.status, 404, `${path}: ${res.body}`);
+    }
+    assert.equal((await calendarsOnly.request("MKCOL", "/addressbooks/bob/new/", as)).status, 409);
+    const principal = await calendarsOnly.request("PROPFIND", "/principals/bob/", {
+      ...as,
+      headers: { ...XML_HEADERS, depth: "0" },
+      body: propfindBody([card("addressbook-home-set"), cal("calendar-home-set")]),
+    });
+    const [p] = parseMultistatus(principal.body);
+    assert.equal(propStatus(p, card("addressbook-home-set")), 404);
+    assert.equal(propStatus(p, cal("calendar-home-set")), 200);
+    assert.deepEqual(
+      (await listCollections(calendarsOnly.ctx.store, "addressbook", "bob")).map((col) => col.name),
+      [],
+      "the first login provisioned no address book",
+    );
+    assert.deepEqual(
+      (await listCollections(calendarsOnly.ctx.store, "calendar", "bob")).map((col) => col.name),
+      ["default"],
+    );
   });
 });
