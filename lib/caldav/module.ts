@@ -26,6 +26,8 @@ export const caldav: DavModule = {
       // In an address-book home or inside a calendar: 403 calendar-collection-location-ok (409 without a parent).
       explainsOn: (a) => a.type === "collection" || a.type === "object",
       creates: true,
+      // Whether something exists at the URL is the create's own condition (405 when it does).
+      member: () => "skip",
       xmlBody: { unreadable: 400 },
       prepare: prepareMkcalendar,
       run: createCollectionAt,

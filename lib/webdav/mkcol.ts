@@ -4,7 +4,7 @@
  * a user's calendar or address-book home; "must not exist yet" is the DynamoDB condition of the
  * create itself, and the initial properties, planned like a PROPPATCH, are part of the same write.
  */
-import { Conflict, Forbidden, MethodNotAllowed, UnsupportedMediaType } from "../errors.js";
+import { Conflict, Forbidden, UnsupportedMediaType } from "../errors.js";
 import type { DavResponse } from "../http/message.js";
 import { createCollection } from "../store/collections.js";
 import type { CollectionKind } from "../store/keys.js";
@@ -40,9 +40,8 @@ function kindFromResourcetype(
 }
 
 /**
- * Create a collection at the request URL, of the requested kind or the home's. The preconditions
- * are checked in the order RFC 4918 §9.3.1 and RFC 4791 §5.3.1 list them; that nothing exists there
- * yet is, in the end, the condition of the write itself.
+ * Create a collection at the request URL, of the requested kind or the home's. Resolution did not
+ * look the URL up: that nothing exists there yet is the condition of the write itself.
  */
 export async function createCollectionAt(m: MethodContext, request: CreationRequest): Promise<DavResponse> {
   const { address: a, target } = m;
@@ -78,11 +77,7 @@ export async function createCollectionAt(m: MethodContext, request: CreationRequ
     for (const ps of propstatsOf(plan.outcomes)) writePropstat(w, w.root, ps);
     return { status: 403, headers: { "content-type": "application/xml; charset=utf-8" }, body: w.toString() };
   }
-  if (target.type !== "unmapped") {
-    throw new MethodNotAllowed("A resource already exists at this URL.", m.registry.allow(a).join(", "), {
-      name: dav("resource-must-be-null"),
-    });
-  }
+  // Something already there: the create's condition fails, and errors.ts answers 405 resource-must-be-null.
   await createCollection(m.ctx.store, {
     kind,
     owner: a.user,

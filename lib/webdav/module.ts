@@ -45,6 +45,8 @@ export const webdav: DavModule = {
       // Inside a calendar or address book: 403 with the kind's location precondition, or 409 without a parent.
       explainsOn: member,
       creates: true,
+      // Whether something exists at the URL is the create's own condition (405 when it does).
+      member: () => "skip",
       // RFC 4918 §9.3: an MKCOL body the server cannot read is a 415.
       xmlBody: { unreadable: 415 },
       prepare: prepareMkcol,

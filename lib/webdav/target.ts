@@ -35,8 +35,8 @@ export type Resource =
 
 /**
  * Nothing is mapped here; `parent` is the collection or home that would hold it, if that exists.
- * `assumed`: the member was not looked up, because the write's own condition demands its absence
- * (If-None-Match: *).
+ * `assumed`: not looked up, because the write's own condition demands absence (a create, or a PUT
+ * with If-None-Match: *).
  */
 export type Unmapped = {
   type: "unmapped";
@@ -47,7 +47,11 @@ export type Unmapped = {
 
 export type Target = Resource | Unmapped;
 
-/** How much of a member resolution reads: nothing (the write's condition decides), its metadata, or its body too. */
+/**
+ * How much resolution reads of the resource the URL names: nothing ("skip": the write's own
+ * condition decides whether it exists; its parent collection is still read), its metadata, or an
+ * object's body too.
+ */
 export type MemberRead = "skip" | "meta" | "body";
 
 /** The target of an address for `principal`, reading as much of a member as `member` says. */
@@ -71,6 +75,8 @@ export async function resolveTarget(
     case "home":
       return homeTarget(address.kind, address.user);
     case "collection": {
+      if (member === "skip")
+        return { type: "unmapped", href, parent: homeTarget(address.kind, address.user), assumed: true };
       const col = await getCollection(store, {
         kind: address.kind,
         owner: address.user,
