@@ -78,11 +78,15 @@ export interface PropfindPlan {
 
 /** Depth and body, checked before the URL is resolved. */
 export function preparePropfind(m: RequestContext): PropfindPlan {
-  const depth = depthOf(m.req, "1");
+  // RFC 4918 §9.1, §10.2: no Depth header means infinity, which this server refuses like an explicit one.
+  const depth = depthOf(m.req, "infinity");
   if (depth === "infinity") {
-    throw new Forbidden("PROPFIND with Depth: infinity is not supported; use Depth: 0 or 1.", {
-      name: dav("propfind-finite-depth"),
-    });
+    throw new Forbidden(
+      "PROPFIND with Depth: infinity (or no Depth header) is not supported; use Depth: 0 or 1.",
+      {
+        name: dav("propfind-finite-depth"),
+      },
+    );
   }
   return { depth, request: parsePropfind(m.body) };
 }

@@ -72,6 +72,16 @@ describe("PROPFIND (RFC 4918 §9.1)", () => {
     assert.equal(errorConditions(res.body)[0], dav("propfind-finite-depth"));
   });
 
+  it("RFC 4918 §9.1, §10.2: PROPFIND without a Depth header means infinity → 403 propfind-finite-depth, no listing", async () => {
+    const res = await server.request("PROPFIND", "/calendars/alice/", {
+      headers: XML_HEADERS,
+      body: propfindBody([dav("displayname")]),
+    });
+    assert.equal(res.status, 403, res.body);
+    assert.equal(errorConditions(res.body)[0], dav("propfind-finite-depth"));
+    assert.doesNotMatch(res.body, /multistatus/);
+  });
+
   it("RFC 4918 §10.2: a Depth other than 0, 1, infinity → 400", async () => {
     const res = await propfind("/calendars/alice/", propfindBody([dav("displayname")]), { depth: "2" });
     assert.equal(res.status, 400);
