@@ -3,7 +3,7 @@
  * stored, the default calendar of a new user, and GET on a calendar (every object merged into one
  * VCALENDAR, for export and subscription).
  */
-import { UnsupportedMediaType } from "../errors.js";
+import { Forbidden } from "../errors.js";
 import { mediaType } from "../http/message.js";
 import { checkUid } from "../webdav/limits.js";
 import type { CollectionType } from "../webdav/registry.js";
@@ -29,9 +29,10 @@ export const calendars: CollectionType = {
   }),
   validateMember(col, body, contentType, config) {
     const type = mediaType(contentType);
-    // Absent or generic types are tolerated (some clients omit it); another specific type is refused.
+    // Absent or generic types are tolerated (some clients omit it); another specific type fails the
+    // precondition with 403 (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1), not 415.
     if (type && type !== "text/calendar" && type !== "application/octet-stream" && type !== "text/plain") {
-      throw new UnsupportedMediaType(`Calendar objects must be text/calendar, not ${type}.`, {
+      throw new Forbidden(`Calendar objects must be text/calendar, not ${type}.`, {
         name: cal("supported-calendar-data"),
       });
     }

@@ -3,7 +3,7 @@
  * the default address book of a new user, and GET on an address book (every vCard, one after
  * another, as one text/vcard).
  */
-import { UnsupportedMediaType } from "../errors.js";
+import { Forbidden } from "../errors.js";
 import { mediaType } from "../http/message.js";
 import { checkUid } from "../webdav/limits.js";
 import type { CollectionType } from "../webdav/registry.js";
@@ -33,9 +33,10 @@ export const addressBooks: CollectionType = {
   }),
   validateMember(_col, body, contentType, config) {
     const type = mediaType(contentType);
-    // Absent or generic types are tolerated (some clients omit it); another specific type is refused.
+    // Absent or generic types are tolerated (some clients omit it); another specific type fails the
+    // precondition with 403 (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1), not 415.
     if (type && !VCARD_TYPES.includes(type)) {
-      throw new UnsupportedMediaType(`vCards must be text/vcard, not ${type}.`, {
+      throw new Forbidden(`vCards must be text/vcard, not ${type}.`, {
         name: card("supported-address-data"),
       });
     }

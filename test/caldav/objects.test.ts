@@ -269,9 +269,9 @@ describe("RFC 4791 §5.3.2.1: PUT preconditions", () => {
     await refused(vcard, "supported-calendar-data");
   });
 
-  it("RFC 4791 §5.3.2.1 supported-calendar-data: a Content-Type other than text/calendar → 415", async () => {
+  it("RFC 4791 §5.3.2.1 supported-calendar-data: a Content-Type other than text/calendar → 403 with the precondition", async () => {
     const res = await c.put("checks", "x.ics", event("ct"), { "content-type": "application/json" });
-    assertExplained(res, 415);
+    assertExplained(res, 403);
     assert.equal(davError(res).name, pre("supported-calendar-data"));
     assert.equal((await c.get("checks", "x.ics")).status, 404);
   });

@@ -30,6 +30,16 @@ describe("RFC 6352 vCard resources", () => {
     }
   });
 
+  it("RFC 6352 §6.3.2.1 supported-address-data: a Content-Type other than text/vcard → 403 with the precondition, nothing stored", async () => {
+    const res = await put("typed.vcf", card("card-typed", "Typed"), { "content-type": "text/calendar" });
+    assert.equal(res.status, 403, res.body);
+    assert.equal(
+      parseXml(res.body).children[0]?.name,
+      "{urn:ietf:params:xml:ns:carddav}supported-address-data",
+    );
+    assert.equal((await server.request("GET", `${book}typed.vcf`)).status, 404);
+  });
+
   it("RFC 6352 §6.3.2.1: a second card with the same UID → 409 CARDDAV:no-uid-conflict naming the holder", async () => {
     assert.equal((await put("a.vcf", card("same-uid", "A"))).status, 201);
     const res = await put("b.vcf", card("same-uid", "B"));
