@@ -1,7 +1,7 @@
 /** Building XML responses with xmlbuilder2: namespaces declared once on the root with stable prefixes. */
 import { create } from "xmlbuilder2";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces.js";
-import { NS, parseClark, PREFIXES } from "./names.js";
+import { clark, NS, parseClark, PREFIXES } from "./names.js";
 import { parseXml, type XmlElement } from "./parse.js";
 
 /** A precondition element for an error body: its Clark name and optional `DAV:href` children. */
@@ -103,6 +103,6 @@ export function renderError(pre: Precondition, message?: string): string {
   const p = w.el(w.root, pre.name);
   for (const href of pre.hrefs ?? []) w.el(p, "{DAV:}href", href);
   for (const [name, text] of Object.entries(pre.detail ?? {})) w.el(p, name, text);
-  if (message) w.el(w.root, "{http://sabredav.org/ns}message", message);
+  if (message) w.el(w.root, clark(NS.SERVER, "message"), message);
   return w.toString();
 }

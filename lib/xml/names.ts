@@ -5,6 +5,8 @@ export const NS = {
   CARDDAV: "urn:ietf:params:xml:ns:carddav",
   CS: "http://calendarserver.org/ns/",
   APPLE: "http://apple.com/ns/ical/",
+  /** This server's own elements (the human-readable message of an error body). */
+  SERVER: "http://lambda-dav.invalid/ns/",
 } as const;
 
 /** Preferred prefixes for responses; any other namespace gets a generated one. */
@@ -14,7 +16,7 @@ export const PREFIXES: Record<string, string> = {
   [NS.CARDDAV]: "CR",
   [NS.CS]: "CS",
   [NS.APPLE]: "A",
-  "http://sabredav.org/ns": "s",
+  [NS.SERVER]: "ld",
 };
 
 export type ClarkName = string;

@@ -9,6 +9,7 @@ import { GetItemCommand, QueryCommand, type AttributeValue } from "@aws-sdk/clie
 import { getCollection, type CollectionRecord } from "../../lib/store/collections.js";
 import { colPk, uidKey } from "../../lib/store/keys.js";
 import { parseXml, type XmlElement } from "../../lib/xml/parse.js";
+import { NS } from "../../lib/xml/names.js";
 import type { RequestOptions, TestResponse, TestServer } from "./server.js";
 
 export const CALDAV = "urn:ietf:params:xml:ns:caldav";
@@ -100,7 +101,7 @@ export function davError(res: TestResponse): { name: string; hrefs: string[]; ro
   assert.match(res.headers.get("content-type") ?? "", /^application\/xml/, `a DAV:error body: ${res.body}`);
   const root = parseXml(res.body);
   assert.equal(root.name, "{DAV:}error", res.body);
-  const pre = root.children.find((c) => c.ns !== "http://sabredav.org/ns");
+  const pre = root.children.find((c) => c.ns !== NS.SERVER);
   assert.ok(pre, `a precondition element in ${res.body}`);
   return {
     name: pre.name,
