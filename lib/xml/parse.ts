@@ -31,8 +31,16 @@ export class XmlParseError extends Error {
   override name = "XmlParseError";
 }
 
+/** Request bodies are UTF-8 (a BOM is allowed); a byte sequence that is not is not well-formed XML. */
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 export function parseXml(input: Buffer | string): XmlElement {
-  const text = typeof input === "string" ? input : input.toString("utf8");
+  let text: string;
+  try {
+    text = typeof input === "string" ? input : utf8.decode(input);
+  } catch {
+    throw new XmlParseError("the body is not valid UTF-8 (XML 1.0 §4.3.3); send UTF-8");
+  }
   const parser = new SaxesParser({ xmlns: true, position: true });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;

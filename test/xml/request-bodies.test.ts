@@ -128,6 +128,44 @@ describe("XML request bodies over HTTP (RFC 4918 §8.2, §8.4)", () => {
     assert.ok(performance.now() - started < 5000);
   });
 
+  it("XML 1.0 §4.3.3, RFC 4918 §8.2: a body that is not valid UTF-8 → 400 (PROPPATCH, PROPFIND, REPORT), and nothing is stored", async () => {
+    const bad = (xml: string) =>
+      Buffer.concat([
+        Buffer.from(xml.split("BAD")[0]),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from(xml.split("BAD")[1]),
+      ]);
+    const patch = await send(
+      "PROPPATCH",
+      CAL,
+      bad(
+        `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:note xmlns:x="urn:example:utf8">BAD</x:note></D:prop></D:set></D:propertyupdate>`,
+      ),
+    );
+    assert.equal(patch.status, 400, patch.body);
+    assert.match(patch.body, /UTF-8/);
+    const res = await send("PROPFIND", CAL, propfindBody(["{urn:example:utf8}note"]));
+    assert.equal(
+      propStatus(parseMultistatus(res.body)[0], "{urn:example:utf8}note"),
+      404,
+      "nothing was stored",
+    );
+    const find = await send(
+      "PROPFIND",
+      CAL,
+      bad(`<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop><!--BAD--></D:propfind>`),
+    );
+    assert.equal(find.status, 400, find.body);
+    const report = await send(
+      "REPORT",
+      CAL,
+      bad(
+        `<D:sync-collection xmlns:D="DAV:"><D:sync-token>BAD</D:sync-token><D:prop><D:getetag/></D:prop></D:sync-collection>`,
+      ),
+    );
+    assert.equal(report.status, 400, report.body);
+  });
+
   it("RFC 9110 §15.5.14: a body larger than maxBodyBytes → 413; one at the limit is processed", async () => {
     const pad = (n: number) => {
       const head = `<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>`;
