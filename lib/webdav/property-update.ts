@@ -10,7 +10,7 @@ import type { CollectionKind } from "../store/keys.js";
 import type { PropStat } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
-import { serializeContent } from "../xml/serialize.js";
+import { storedDeadValue } from "./dead-properties.js";
 import { MAX_PROPERTY_BYTES } from "./limits.js";
 import { PropertyRejected, type Registry } from "./registry.js";
 
@@ -118,7 +118,7 @@ export function planPropertyUpdate(
         delete change.setProps[name];
       }
     } else if (set) {
-      change.setDead[name] = serializeContent(el);
+      change.setDead[name] = storedDeadValue(el);
       change.removeDead = change.removeDead.filter((n) => n !== name);
     } else {
       change.removeDead.push(name);

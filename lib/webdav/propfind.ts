@@ -10,6 +10,7 @@ import {
 } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
+import { deadProperty } from "./dead-properties.js";
 import type { PropertyEnv, RequestContext, ResourceContext } from "./registry.js";
 import { depthOf, wantsMinimal } from "./request.js";
 import { childrenOf, type Resource } from "./target.js";
@@ -56,7 +57,7 @@ export function propstatsFor(
   for (const name of new Set(names)) {
     const value = env.registry.properties.get(name)?.get(r, env);
     if (value !== undefined) found.push({ name, value });
-    else if (dead[name] !== undefined) found.push({ name, value: { raw: dead[name] } });
+    else if (dead[name] !== undefined) found.push(deadProperty(name, dead[name]));
     else if (request.kind === "prop") missing.push({ name });
   }
   const stats: PropStat[] = [];

@@ -21,8 +21,6 @@ export interface XmlNode {
   attrs?: Record<string, string>;
 }
 
-const XML_NS = "http://www.w3.org/XML/1998/namespace";
-
 export class XmlWriter {
   private prefixes = new Map<string, string>();
   readonly root: XMLBuilder;
@@ -59,9 +57,17 @@ export class XmlWriter {
 
   node(parent: XMLBuilder, node: XmlNode): XMLBuilder {
     const e = this.el(parent, node.name);
-    for (const [k, v] of Object.entries(node.attrs ?? {})) e.att(k, v);
+    for (const [k, v] of Object.entries(node.attrs ?? {})) this.att(e, k, v);
     this.value(e, node.value);
     return e;
+  }
+
+  /** An attribute by name: plain, or Clark-named, keeping its namespace (RFC 4918 §4.3); xml: needs no declaration. */
+  att(e: XMLBuilder, name: string, value: string): void {
+    const { ns, local } = parseClark(name);
+    if (ns === "") e.att(local, value);
+    else if (ns === NS.XML) e.att(NS.XML, `xml:${local}`, value);
+    else e.att(ns, `${this.prefixFor(ns)}:${local}`, value);
   }
 
   value(e: XMLBuilder, value: XmlValue): void {
@@ -81,13 +87,7 @@ export class XmlWriter {
       if (typeof n === "string") e.txt(n);
       else {
         const c = this.el(e, n.name);
-        for (const [k, v] of Object.entries(n.attrs)) {
-          // Keep each attribute's namespace (RFC 4918 §4.3); xml: needs no declaration.
-          const { ns, local } = parseClark(k);
-          if (ns === "") c.att(local, v);
-          else if (ns === XML_NS) c.att(XML_NS, `xml:${local}`, v);
-          else c.att(ns, `${this.prefixFor(ns)}:${local}`, v);
-        }
+        for (const [k, v] of Object.entries(n.attrs)) this.att(c, k, v);
         this.content(c, n);
       }
     }

@@ -5,6 +5,8 @@ export const NS = {
   CARDDAV: "urn:ietf:params:xml:ns:carddav",
   CS: "http://calendarserver.org/ns/",
   APPLE: "http://apple.com/ns/ical/",
+  /** The xml: prefix's namespace (xml:lang), bound without a declaration. */
+  XML: "http://www.w3.org/XML/1998/namespace",
   /** This server's own elements (the human-readable message of an error body). */
   SERVER: "http://lambda-dav.invalid/ns/",
 } as const;

@@ -3,7 +3,7 @@
  * well-formed, and any DTD: no entity declarations means no XXE and no entity expansion.
  */
 import { SaxesParser } from "saxes";
-import { clark } from "./names.js";
+import { clark, NS } from "./names.js";
 
 export interface XmlElement {
   ns: string;
@@ -19,6 +19,8 @@ export interface XmlElement {
   nodes: (string | XmlElement)[];
   /** The element's namespace declarations in scope (prefix → URI), for re-serialising dead properties. */
   nsScope: Record<string, string>;
+  /** The xml:lang in scope: its own, or the nearest ancestor's (XML 1.0 §2.12). */
+  lang?: string;
 }
 
 /**
@@ -65,6 +67,7 @@ export function parseXml(input: Buffer | string): XmlElement {
     }
     const parent = stack[stack.length - 1];
     const nsScope = { ...(parent?.nsScope ?? {}), ...(tag.ns ?? {}) };
+    const lang = attrs[clark(NS.XML, "lang")] ?? parent?.lang;
     const el: XmlElement = {
       ns: tag.uri ?? "",
       local: tag.local ?? tag.name,
@@ -74,6 +77,7 @@ export function parseXml(input: Buffer | string): XmlElement {
       text: "",
       nodes: [],
       nsScope,
+      ...(lang !== undefined ? { lang } : {}),
     };
     if (parent) {
       parent.children.push(el);

@@ -1,10 +1,9 @@
 /** Serialising a parsed element's content back to XML, for dead properties stored verbatim. */
+import { NS } from "./names.js";
 import type { XmlElement } from "./parse.js";
 
 const escapeText = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const escapeAttr = (s: string) => escapeText(s).replace(/"/g, "&quot;");
-
-const XML_NS = "http://www.w3.org/XML/1998/namespace";
 
 function serializeElement(el: XmlElement, parentNs: string): string {
   // RFC 4918 §4.3: an attribute's namespace is part of the value; each namespaced attribute gets a
@@ -16,7 +15,7 @@ function serializeElement(el: XmlElement, parentNs: string): string {
       const ns = m ? m[1] : "";
       const local = m ? m[2] : name;
       let qualified = local;
-      if (ns === XML_NS) qualified = `xml:${local}`;
+      if (ns === NS.XML) qualified = `xml:${local}`;
       else if (ns !== "") {
         let prefix = declared.get(ns);
         if (!prefix) {

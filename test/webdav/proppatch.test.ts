@@ -131,6 +131,28 @@ describe("PROPPATCH (RFC 4918 §9.2)", () => {
     );
   });
 
+  it("RFC 4918 §4.4: a dead property's xml:lang (its own or inherited from an enclosing element) comes back with it", async () => {
+    const res = await patch(
+      CAL,
+      `<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:example:lang"><D:set><D:prop xml:lang="fr">` +
+        `<x:own xml:lang="de">Grüß Gott</x:own><x:inherited>Bonjour</x:inherited></D:prop></D:set>` +
+        `<D:set><D:prop><x:none>plain</x:none></D:prop></D:set></D:propertyupdate>`,
+    );
+    assert.equal(res.status, 207, res.body);
+    const r = await read(CAL, [
+      "{urn:example:lang}own",
+      "{urn:example:lang}inherited",
+      "{urn:example:lang}none",
+    ]);
+    const lang = (name: string) => mustProp(r, name).attrs["{http://www.w3.org/XML/1998/namespace}lang"];
+    assert.equal(lang("{urn:example:lang}own"), "de");
+    assert.equal(mustProp(r, "{urn:example:lang}own").text, "Grüß Gott");
+    assert.equal(lang("{urn:example:lang}inherited"), "fr");
+    assert.equal(mustProp(r, "{urn:example:lang}inherited").text, "Bonjour");
+    assert.equal(lang("{urn:example:lang}none"), undefined);
+    assert.equal(mustProp(r, "{urn:example:lang}none").text, "plain");
+  });
+
   it("RFC 4918 §4.3, §9.2: dead properties of any namespace are stored and returned verbatim (namespaces, not prefixes)", async () => {
     const body =
       `<?xml version="1.0" encoding="utf-8"?>` +
