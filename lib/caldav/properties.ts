@@ -9,6 +9,7 @@ import { PropertyRejected, type MemberPropertyDef, type PropertyDef } from "../w
 import { isCollectionOf } from "../webdav/target.js";
 import { apple, cal } from "../xml/names.js";
 import { parseCalendarDataRequest, renderCalendarData, type CalendarDataSpec } from "./calendar-data.js";
+import { parseIcal } from "./ical-instances.js";
 import { CALENDAR_COMPONENTS, DEFAULT_COMPONENTS, MAX_DATE_TIME, MIN_DATE_TIME } from "./constraints.js";
 
 const isCal = isCollectionOf("calendar");
@@ -26,12 +27,27 @@ function validOrder(text: string) {
   return { text: t };
 }
 
+/** RFC 4791 §5.2.2: a VCALENDAR holding exactly one valid VTIMEZONE, and nothing else. */
 function validTimezone(text: string) {
-  // A VCALENDAR holding exactly one VTIMEZONE (RFC 4791 §5.2.2); checked structurally here, deeply by ical.js in CalDAV.
-  const t = text.trim();
-  const count = (t.match(/^BEGIN:VTIMEZONE\r?$/gm) ?? []).length;
-  if (!/^BEGIN:VCALENDAR\r?$/m.test(t) || !/^END:VCALENDAR\r?$/m.test(t) || count !== 1) {
-    throw new PropertyRejected(409, "calendar-timezone must be a VCALENDAR with exactly one VTIMEZONE");
+  const refuse = (why: string) =>
+    new PropertyRejected(409, `calendar-timezone ${why}`, cal("valid-calendar-data"));
+  let root;
+  try {
+    root = parseIcal(text);
+  } catch (err) {
+    throw refuse(`is not iCalendar data: ${(err as Error).message}`);
+  }
+  if (root.name !== "vcalendar") throw refuse("must be a VCALENDAR");
+  const comps = root.getAllSubcomponents();
+  const zones = comps.filter((c) => c.name === "vtimezone");
+  if (zones.length !== 1 || comps.length !== 1) {
+    const names = comps.map((c) => c.name.toUpperCase()).join(", ") || "nothing";
+    throw refuse(`must hold exactly one VTIMEZONE and nothing else, not ${names}`);
+  }
+  const tz = zones[0];
+  if (!tz.getFirstPropertyValue("tzid")) throw refuse("has a VTIMEZONE without a TZID");
+  if (!tz.getFirstSubcomponent("standard") && !tz.getFirstSubcomponent("daylight")) {
+    throw refuse("has a VTIMEZONE with neither STANDARD nor DAYLIGHT");
   }
   return { text };
 }

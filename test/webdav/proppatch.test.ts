@@ -131,6 +131,37 @@ describe("PROPPATCH (RFC 4918 §9.2)", () => {
     );
   });
 
+  it("RFC 4791 §5.2.2: calendar-timezone must be one VTIMEZONE and nothing else → 409 valid-calendar-data, nothing stored", async () => {
+    const zone = [
+      "BEGIN:VTIMEZONE",
+      "TZID:Test/Zone",
+      "BEGIN:STANDARD",
+      "DTSTART:19700101T000000",
+      "TZOFFSETFROM:+0100",
+      "TZOFFSETTO:+0100",
+      "END:STANDARD",
+      "END:VTIMEZONE",
+    ];
+    const event = [
+      "BEGIN:VEVENT",
+      "UID:tz-extra",
+      "DTSTAMP:20260101T000000Z",
+      "DTSTART:20260101T100000Z",
+      "END:VEVENT",
+    ];
+    const vcal = (...lines: string[]) =>
+      ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", ...lines, "END:VCALENDAR", ""].join("\r\n");
+    for (const value of [vcal(...zone, ...event), vcal(...zone, ...zone), vcal(...event), "not iCalendar"]) {
+      const r = await patchOps(CAL, [{ set: cal("calendar-timezone"), value }]);
+      const ps = propstatOf(r, cal("calendar-timezone"));
+      assert.equal(ps?.status, 409, value);
+      assert.equal(ps?.error?.children[0]?.name, cal("valid-calendar-data"), value);
+    }
+    assert.equal(propStatus(await read(CAL, [cal("calendar-timezone")]), cal("calendar-timezone")), 404);
+    const ok = await patchOps(CAL, [{ set: cal("calendar-timezone"), value: vcal(...zone) }]);
+    assert.equal(propStatus(ok, cal("calendar-timezone")), 200);
+  });
+
   it("RFC 4918 §4.4: a dead property's xml:lang (its own or inherited from an enclosing element) comes back with it", async () => {
     const res = await patch(
       CAL,
