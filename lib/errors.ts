@@ -19,6 +19,12 @@ import {
 
 export type { Precondition };
 
+/** At most `max` characters of a text a message quotes (a client's 70 KB line comes back as a short excerpt). */
+export function excerpt(text: string, max = 80): string {
+  const flat = text.replace(/\r?\n/g, "\\n");
+  return flat.length <= max ? flat : `${flat.slice(0, max)}… (${flat.length - max} more characters)`;
+}
+
 export class DavError extends Error {
   constructor(
     readonly status: number,

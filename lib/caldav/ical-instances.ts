@@ -178,9 +178,13 @@ export function expandGroup(group: ComponentGroup, opts: ExpandOptions): Expansi
   const master = group.master;
   if (!master) return result;
   const dtstart = timeProp(master, "dtstart");
+  // RFC 5545 §3.6.2: a VTODO may recur without DTSTART; then its DUE anchors the set (as other
+  // servers take it): each occurrence is a DUE, and RECURRENCE-IDs name DUE values.
+  const byDue = !dtstart && group.type === "vtodo" ? timeProp(master, "due") : undefined;
+  const anchor = dtstart ?? byDue;
   const recurring = master.hasProperty("rrule") || master.hasProperty("rdate");
   const masterBase = readBase(master);
-  if (!dtstart || !recurring) {
+  if (!anchor || !recurring) {
     result.instances.push(instanceAt(masterBase, true));
     return result;
   }
@@ -203,7 +207,7 @@ export function expandGroup(group: ComponentGroup, opts: ExpandOptions): Expansi
     }
   }
 
-  const expansion = new ICAL.RecurExpansion({ component: master, dtstart });
+  const expansion = new ICAL.RecurExpansion({ component: master, dtstart: anchor });
   const deadline = Date.now() + (opts.budgetMs ?? 250);
   let count = 0;
   for (;;) {
@@ -219,7 +223,9 @@ export function expandGroup(group: ComponentGroup, opts: ExpandOptions): Expansi
     if (overridden.has(sec)) continue;
     let inst: Instance;
     const range = findRange(ranges, sec);
-    if (range) {
+    if (byDue) {
+      inst = { ...instanceAt(masterBase, true), recurrenceId: occ, due: occ };
+    } else if (range) {
       inst = instanceAt(range.base, false, range.moved ? plus(occ, range.moved) : occ, occ);
     } else {
       inst = instanceAt(masterBase, true, occ, occ);

@@ -3,7 +3,8 @@
  * instances, which the store indexes to prune time-range queries. Only `DavError`s escape.
  */
 import ICAL from "ical.js";
-import { DavError, Forbidden } from "../errors.js";
+import { DavError, excerpt, Forbidden } from "../errors.js";
+import { controlCharacterMessage, findControlCharacter } from "../text/content-lines.js";
 import { cal } from "../xml/names.js";
 import { Clock, FLOATING_SLACK_SEC, MAX_SEC, MIN_SEC, secondsToUtc, utcToSeconds } from "./ical-time.js";
 import {
@@ -63,7 +64,9 @@ export function validateCalendarObject(body: Buffer, opts: ValidateOptions): Cal
   } catch (err) {
     if (err instanceof DavError) throw err;
     // ical.js throws plain Errors/TypeErrors on data it cannot handle: that is bad input too.
-    throw invalidData(`The calendar data could not be processed: ${(err as Error)?.message ?? String(err)}`);
+    throw invalidData(
+      `The calendar data could not be processed: ${excerpt((err as Error)?.message ?? String(err))}`,
+    );
   }
 }
 
@@ -85,6 +88,9 @@ function validate(body: Buffer, opts: ValidateOptions): CalendarObjectInfo {
     throw fail("supported-calendar-data", "This is a vCard, not iCalendar data (text/calendar is expected).");
   }
   if (text.trim() === "") throw invalidData("The calendar data is empty.");
+  // RFC 5545 §3.1, §3.3.11: no control characters but HTAB; other clients fail on them.
+  const control = findControlCharacter(text);
+  if (control) throw invalidData(controlCharacterMessage(control, "iCalendar"));
 
   let root: Component;
   try {
@@ -94,7 +100,7 @@ function validate(body: Buffer, opts: ValidateOptions): CalendarObjectInfo {
     if (/more than one top-level/.test(msg)) {
       throw invalidData("The body holds more than one VCALENDAR; a calendar object must be exactly one.");
     }
-    throw invalidData(`The calendar data could not be parsed: ${msg}.`);
+    throw invalidData(`The calendar data could not be parsed: ${excerpt(msg)}.`);
   }
   if (root.name !== "vcalendar") {
     throw invalidData(
@@ -196,11 +202,12 @@ function checkSyntax(comp: Component): void {
     if (typeof encoding === "string" && !ENCODINGS.includes(encoding.toUpperCase())) {
       throw invalidData(`${name} uses ENCODING=${encoding}; iCalendar 2.0 allows only 8BIT and BASE64.`);
     }
+    checkRawTimes(name, prop);
     let values: unknown[];
     try {
       values = prop.getValues();
     } catch (err) {
-      throw invalidData(`The value of ${name} is not valid: ${(err as Error).message}.`);
+      throw invalidData(`The value of ${name} is not valid: ${excerpt((err as Error).message)}.`);
     }
     const tzid = prop.getParameter("tzid");
     const timeValued = values.some((v) => v instanceof ICAL.Time || v instanceof ICAL.Period);
@@ -224,6 +231,50 @@ function checkSyntax(comp: Component): void {
       }
     }
   }
+}
+
+/** jCal's DATE / DATE-TIME text (RFC 5545 §3.3.4, §3.3.5), as written, before ical.js normalises it. */
+const RAW_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:Z)?)?$/;
+
+function realTime(text: string): boolean {
+  const m = RAW_TIME.exec(text.trim());
+  if (!m) return true; // another shape (an offset, a duration): ical.js judges it
+  const [y, mo, d, h = "0", mi = "0", sec = "0"] = m.slice(1).map((x) => x ?? "0");
+  const month = Number(mo);
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    Number(d) >= 1 &&
+    Number(d) <= ICAL.Time.daysInMonth(month, Number(y)) &&
+    Number(h) <= 23 &&
+    Number(mi) <= 59 &&
+    Number(sec) <= 60
+  );
+}
+
+/**
+ * Impossible dates (month 13, hour 25, February 30) as the client wrote them: ical.js rolls them
+ * over into real ones, so they are checked before it reads the values.
+ */
+function checkRawTimes(name: string, prop: ICAL.Property): void {
+  const [, , type, ...values] = prop.toJSON() as [string, unknown, string, ...unknown[]];
+  const texts: string[] = [];
+  for (const v of values) {
+    if (typeof v === "string" && (type === "date" || type === "date-time")) texts.push(v);
+    else if (typeof v === "string" && type === "period") texts.push(...v.split("/"));
+    else if (Array.isArray(v) && type === "period")
+      texts.push(...v.filter((x): x is string => typeof x === "string"));
+    else if (
+      type === "recur" &&
+      v &&
+      typeof v === "object" &&
+      typeof (v as { until?: unknown }).until === "string"
+    )
+      texts.push((v as { until: string }).until);
+  }
+  const bad = texts.find((t) => !realTime(t));
+  if (bad)
+    throw invalidData(`${name} holds an impossible date or time (${excerpt(bad.replace(/[-:]/g, ""))}).`);
 }
 
 function checkTime(name: string, t: ICAL.Time): void {
@@ -259,8 +310,11 @@ function checkComponent(c: Component): void {
   }
   const dtstart = timeProp(c, "dtstart");
   if (type === "VEVENT" && !dtstart) throw invalidData(`The VEVENT "${uid}" has no DTSTART property.`);
-  if (c.hasProperty("rrule") && !dtstart)
-    throw invalidData(`The ${type} "${uid}" has an RRULE but no DTSTART.`);
+  // RFC 5545 §3.6.2: a VTODO may recur without DTSTART; its DUE then anchors the recurrence.
+  if (c.hasProperty("rrule") && !dtstart && !(type === "VTODO" && timeProp(c, "due")))
+    throw invalidData(
+      `The ${type} "${uid}" has an RRULE but no DTSTART${type === "VTODO" ? " or DUE" : ""}.`,
+    );
   if (c.hasProperty("dtend") && c.hasProperty("duration")) {
     throw invalidData(`The ${type} "${uid}" has both DTEND and DURATION; only one of them is allowed.`);
   }

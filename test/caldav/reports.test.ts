@@ -244,6 +244,47 @@ describe("calendar-query edge cases", () => {
   });
 });
 
+describe("RFC 5545 §3.6.2: a recurring task without DTSTART, anchored on DUE", () => {
+  it("is stored (201), found by a time-range on a later DUE, missed between DUEs, and expanded into DUE instances", async () => {
+    await alice.newCalendar("tasks");
+    const body = vcalendar(
+      "BEGIN:VTODO",
+      "UID:weekly-task",
+      "DTSTAMP:20260101T000000Z",
+      "DUE:20260105T170000Z",
+      "RRULE:FREQ=WEEKLY;COUNT=4",
+      "SUMMARY:Timesheet",
+      "END:VTODO",
+    );
+    const put = await alice.put("tasks", "timesheet.ics", body);
+    assert.equal(put.status, 201, put.body);
+    const query = (start: string, end: string, data = "") =>
+      report(
+        "tasks",
+        `<C:calendar-query ${NS}><D:prop><D:getetag/>${data}</D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VTODO"><C:time-range start="${start}" end="${end}"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`,
+      ).then((r) => parseMultistatus(r.body));
+    // The third DUE is 2026-01-19 17:00Z; nothing is due on 01-22; the set ends after 01-26.
+    assert.deepEqual(names(await query("20260119T160000Z", "20260119T180000Z")), ["timesheet.ics"]);
+    assert.deepEqual(names(await query("20260122T000000Z", "20260123T000000Z")), []);
+    assert.deepEqual(names(await query("20260202T000000Z", "20260203T000000Z")), []);
+    const [expanded] = await query(
+      "20260110T000000Z",
+      "20260121T000000Z",
+      `<C:calendar-data><C:expand start="20260110T000000Z" end="20260121T000000Z"/></C:calendar-data>`,
+    );
+    const text = dataOf(expanded);
+    assert.deepEqual(
+      text.match(/^DUE:.*$/gm)?.map((l) => l.trim()),
+      ["DUE:20260112T170000Z", "DUE:20260119T170000Z"],
+    );
+    assert.deepEqual(
+      text.match(/^RECURRENCE-ID:.*$/gm)?.map((l) => l.trim()),
+      ["RECURRENCE-ID:20260112T170000Z", "RECURRENCE-ID:20260119T170000Z"],
+    );
+    assert.doesNotMatch(text, /RRULE|DTSTART/);
+  });
+});
+
 describe("RFC 3253 §3.8 expand-property", () => {
   it("expands calendar-home-set on the principal into the home's own properties, and reports unknown ones as 404", async () => {
     const res = await alice.req("REPORT", "/principals/alice/", {

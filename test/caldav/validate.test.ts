@@ -255,3 +255,89 @@ describe("RFC 4791 §5.2.6 / §9.9: undated components and min/max-date-time", (
     assert.throws(() => validateCalendarObject(body, opts), /1900/);
   });
 });
+
+describe("RFC 5545: recurring tasks, control characters, impossible dates; short excerpts in messages", () => {
+  const todo = (...p: string[]) => ics("BEGIN:VTODO", "UID:t", "DTSTAMP:20240101T000000Z", ...p, "END:VTODO");
+
+  it("RFC 5545 §3.6.2: a recurring VTODO with DUE and no DTSTART is accepted; its span runs from the first DUE to the last", () => {
+    const info = validateCalendarObject(todo("DUE:20240105T120000Z", "RRULE:FREQ=WEEKLY;COUNT=3"), OPTS);
+    assert.equal(info.componentType, "VTODO");
+    assert.deepEqual([info.spanStart, info.spanEnd], ["20240105T115959Z", "20240119T120001Z"]);
+    // Without DUE there is nothing to anchor the recurrence on.
+    rejects(todo("RRULE:FREQ=WEEKLY;COUNT=3"), "valid-calendar-data", /RRULE but no DTSTART or DUE/);
+    rejects(ics(...event("RRULE:FREQ=DAILY")), "valid-calendar-data", /VEVENT.*no DTSTART/);
+  });
+
+  it("RFC 5545 §3.1, §3.3.11: a control character in a content line is refused, naming the line and property; a tab is fine", () => {
+    rejects(
+      ics(...event("DTSTART:20240101T100000Z", "SUMMARY:form\ffeed")),
+      "valid-calendar-data",
+      /Line 8 \(SUMMARY\) holds the control character U\+000C/,
+    );
+    rejects(
+      ics(...event("DTSTART:20240101T100000Z", "DESCRIPTION:a\u007fb")),
+      "valid-calendar-data",
+      /U\+007F/,
+    );
+    rejects(
+      ics(...event("DTSTART:20240101T100000Z", "LOCATION:lone\rcr")),
+      "valid-calendar-data",
+      /\(LOCATION\).*U\+000D/,
+    );
+    rejects(
+      ics(...event("DTSTART:20240101T100000Z", "DESCRIPTION:long", " folded\u0001")),
+      "valid-calendar-data",
+      /Line 9 \(DESCRIPTION\) holds the control character U\+0001/,
+    );
+    assert.doesNotThrow(() =>
+      validateCalendarObject(ics(...event("DTSTART:20240101T100000Z", "SUMMARY:tab\there")), OPTS),
+    );
+  });
+
+  it("RFC 5545 §3.3.4, §3.3.5: impossible dates and times are refused naming the property, before they roll over", () => {
+    rejects(
+      ics(...event("DTSTART:20311345T250000Z")),
+      "valid-calendar-data",
+      /DTSTART holds an impossible date or time \(20311345T250000Z\)/,
+    );
+    rejects(
+      ics(...event("DTSTART;VALUE=DATE:20260101", "DTEND;VALUE=DATE:20260230")),
+      "valid-calendar-data",
+      /DTEND.*20260230/,
+    );
+    rejects(
+      ics(...event("DTSTART:20260101T100000Z", "RRULE:FREQ=DAILY;UNTIL=20261301T000000Z")),
+      "valid-calendar-data",
+      /RRULE/,
+    );
+    rejects(
+      ics(...event("DTSTART:20260101T100000Z", "EXDATE:20260102T100000Z,20260132T100000Z")),
+      "valid-calendar-data",
+      /EXDATE/,
+    );
+    rejects(
+      ics(...event("DTSTART:20260101T100000Z", "RDATE;VALUE=PERIOD:20260104T100000Z/20260104T246000Z")),
+      "valid-calendar-data",
+      /RDATE/,
+    );
+    // A leap day, and a leap second, are real.
+    assert.doesNotThrow(() => validateCalendarObject(ics(...event("DTSTART;VALUE=DATE:20240229")), OPTS));
+    assert.doesNotThrow(() => validateCalendarObject(ics(...event("DTSTART:20161231T235960Z")), OPTS));
+  });
+
+  it("an error message quotes at most a short excerpt of the client's data", () => {
+    const huge = `X-JUNK;BROKEN="unterminated:${"A".repeat(73_000)}`;
+    assert.throws(
+      () =>
+        validateCalendarObject(ics(...event("DTSTART:20240101T100000Z", huge)), {
+          ...OPTS,
+          maxResourceSize: 200_000,
+        }),
+      (err: unknown) => {
+        assert.ok(err instanceof DavError);
+        assert.ok(err.message.length < 400, `message of ${err.message.length} characters`);
+        return true;
+      },
+    );
+  });
+});
