@@ -2,7 +2,8 @@
  * vCard validation for PUT (RFC 6352 §6.3.2.1): one vCard 3.0 or 4.0 with a UID, parsed by ical.js.
  */
 import ICAL from "ical.js";
-import { Forbidden } from "../errors.js";
+import { excerpt, Forbidden } from "../errors.js";
+import { controlCharacterMessage, findControlCharacter } from "../text/content-lines.js";
 import { card } from "../xml/names.js";
 
 export interface VcardInfo {
@@ -23,11 +24,14 @@ export function validateVcard(body: Buffer, maxResourceSize: number): VcardInfo 
   } catch {
     throw fail("valid-address-data", "The vCard is not valid UTF-8.");
   }
+  const control = findControlCharacter(source);
+  if (control) throw fail("valid-address-data", controlCharacterMessage(control, "vCard"));
   let parsed: unknown;
   try {
-    parsed = ICAL.parse(source);
+    // The stored body stays byte for byte what the client sent; only the parser's copy names bare parameters.
+    parsed = ICAL.parse(withNamedParameters(source));
   } catch (err) {
-    throw fail("valid-address-data", `The vCard cannot be parsed: ${(err as Error).message}`);
+    throw fail("valid-address-data", `The vCard cannot be parsed: ${excerpt((err as Error).message)}`);
   }
   const cards = (
     Array.isArray(parsed) && typeof parsed[0] === "string" ? [parsed] : (parsed as unknown[])
@@ -47,4 +51,32 @@ export function validateVcard(body: Buffer, maxResourceSize: number): VcardInfo 
   const uid = comp.getFirstPropertyValue("uid");
   if (typeof uid !== "string" || uid.trim() === "") throw fail("valid-address-data", "The vCard has no UID.");
   return { uid: uid.trim(), version };
+}
+
+/** Bare parameter values and the parameter each one stands for (vCard 2.1 style, RFC 2426 §4 tolerance). */
+const BARE_ENCODINGS = new Set(["BASE64", "B", "QUOTED-PRINTABLE", "8BIT", "7BIT"]);
+
+/**
+ * The text with bare parameters named: older Apple Address Book and vCard 2.1-era exporters write
+ * `PHOTO;BASE64:` or `TEL;HOME;PREF:`, which RFC 6350 §5 and RFC 2426 spell `ENCODING=b` and
+ * `TYPE=HOME`. Only the first physical line of a property carries its parameters.
+ */
+export function withNamedParameters(text: string): string {
+  return text.replace(/^([^\s:;][^\r\n]*)$/gm, (line) => {
+    let quoted = false;
+    let colon = -1;
+    for (let i = 0; i < line.length && colon < 0; i++) {
+      if (line[i] === '"') quoted = !quoted;
+      else if (line[i] === ":" && !quoted) colon = i;
+    }
+    if (colon < 0) return line;
+    const head = line.slice(0, colon);
+    if (!head.includes(";")) return line;
+    const parts = head.split(/;(?=(?:[^"]*"[^"]*")*[^"]*$)/);
+    const named = parts.map((p, i) => {
+      if (i === 0 || p.includes("=") || p === "") return p;
+      return BARE_ENCODINGS.has(p.toUpperCase()) ? `ENCODING=${p}` : `TYPE=${p}`;
+    });
+    return named.join(";") + line.slice(colon);
+  });
 }

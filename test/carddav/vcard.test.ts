@@ -1,5 +1,6 @@
 /** CardDAV basics over HTTP: vCard PUT/GET, validation and UID uniqueness in an address book (RFC 6352). */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { parseMultistatus, XML_HEADERS } from "../helpers/xml.js";
@@ -38,6 +39,43 @@ describe("RFC 6352 vCard resources", () => {
       "{urn:ietf:params:xml:ns:carddav}supported-address-data",
     );
     assert.equal((await server.request("GET", `${book}typed.vcf`)).status, 404);
+  });
+
+  it("RFC 6350 §5 / RFC 2426 tolerance: bare parameters (macOS Address Book's PHOTO;BASE64:, TEL;HOME;PREF) are accepted and the body is kept byte for byte", async () => {
+    const mac = readFileSync(
+      new URL("../fixtures/vcard/ezvcard-John_Doe_MAC_ADDRESS_BOOK.vcf", import.meta.url),
+    )
+      .toString("utf8")
+      .replace("VERSION:3.0\r\n", "VERSION:3.0\r\nUID:mac-address-book\r\n");
+    const bare = card("card-bare", "Bare Params").replace(
+      "END:VCARD",
+      "TEL;HOME;PREF:+1 555 0100\r\nEMAIL;INTERNET:bare@example.com\r\nEND:VCARD",
+    );
+    for (const [name, body] of [
+      ["mac.vcf", mac],
+      ["bare.vcf", bare],
+    ]) {
+      const res = await put(name, body);
+      assert.equal(res.status, 201, res.body);
+      const got = await server.request("GET", `${book}${name}`);
+      assert.equal(Buffer.compare(got.raw, Buffer.from(body)), 0, `${name} comes back byte for byte`);
+      assert.equal(got.headers.get("etag"), res.headers.get("etag"));
+    }
+  });
+
+  it("RFC 6350 §3.3: a control character in a content line is refused naming the line; an error quotes only a short excerpt", async () => {
+    const res = await put("ctl.vcf", card("card-ctl", "Ctl").replace("FN:Ctl", "FN:C\u0007tl"));
+    assert.equal(res.status, 403, res.body);
+    assert.equal(parseXml(res.body).children[0]?.name, "{urn:ietf:params:xml:ns:carddav}valid-address-data");
+    assert.match(res.body, /Line 4 \(FN\) holds the control character U\+0007/);
+    assert.equal((await server.request("GET", `${book}ctl.vcf`)).status, 404);
+    const long = card("card-long", "Long").replace(
+      "END:VCARD",
+      `X-BROKEN;"${"A".repeat(73_000)}\r\nEND:VCARD`,
+    );
+    const refused = await put("long.vcf", long);
+    assert.equal(refused.status, 403, refused.body.slice(0, 300));
+    assert.ok(refused.body.length < 1000, `a ${refused.body.length}-byte error body`);
   });
 
   it("RFC 6352 §6.3.2.1: a second card with the same UID → 409 CARDDAV:no-uid-conflict naming the holder", async () => {
