@@ -14,6 +14,7 @@ import {
   NotFound as StoreNotFound,
   ParentMissing,
   StoreError,
+  UidChanged,
   UidConflict,
 } from "./store/errors.js";
 
@@ -77,6 +78,11 @@ export class PayloadTooLarge extends DavError {
     super(413, message, precondition);
   }
 }
+export class HeaderTooLarge extends DavError {
+  constructor(message: string) {
+    super(431, message);
+  }
+}
 export class UnsupportedMediaType extends DavError {
   constructor(message: string, precondition?: Precondition) {
     super(415, message, precondition);
@@ -124,6 +130,13 @@ export function fromStoreError(err: unknown, ctx: ErrorContext = {}): unknown {
       name: ctx.uidConflict ?? cal("no-uid-conflict"),
       hrefs: [href],
     });
+  }
+  if (err instanceof UidChanged) {
+    const href = ctx.hrefFor ? ctx.hrefFor(err.resource) : err.resource;
+    return new Conflict(
+      `The UID of ${href} is ${excerpt(err.uid)}; a PUT may not change it. Store a new UID as a new resource.`,
+      { name: ctx.uidConflict ?? cal("no-uid-conflict"), hrefs: [href] },
+    );
   }
   if (err instanceof ParentMissing) return new Conflict("The parent collection does not exist.");
   if (err instanceof AlreadyExists) {

@@ -65,6 +65,7 @@ export const REASON_PHRASES: Record<number, string> = {
   423: "Locked",
   424: "Failed Dependency",
   429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   501: "Not Implemented",
   503: "Service Unavailable",

@@ -35,6 +35,16 @@ export class UidConflict extends StoreError {
   }
 }
 
+/** A write would change the UID of an existing resource (a new UID is a new resource). */
+export class UidChanged extends StoreError {
+  constructor(
+    readonly uid: string,
+    readonly resource: string,
+  ) {
+    super(`the UID of ${resource} is ${uid} and cannot change`);
+  }
+}
+
 /** Concurrent writers kept colliding and retries ran out. */
 export class ConcurrentModification extends StoreError {}
 

@@ -1,8 +1,10 @@
 /**
  * Calendar objects and vCards: one item each in their collection's partition, with a UID
  * reservation item beside it. Every write is one TransactWriteItems that also advances the
- * collection's sequence and appends the change-log entry; the client's If-Match / If-None-Match
- * and UID uniqueness are DynamoDB conditions in that transaction.
+ * collection's sequence and appends the change-log entry. The client's preconditions (If-Match,
+ * If-None-Match, the If header) are evaluated against the member as the round read it, and the
+ * transaction's condition demands exactly that state (the ETag read, or absence), so a race is
+ * lost in DynamoDB, never in code; UID uniqueness is the reservation's condition.
  */
 import { BatchGetItemCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
@@ -15,24 +17,11 @@ import {
   type CollectionRecord,
   type CollectionRef,
 } from "./collections.js";
-import { EtagMismatch, NotFound, ParentMissing, UidConflict } from "./errors.js";
+import { EtagMismatch, NotFound, ParentMissing, UidChanged, UidConflict } from "./errors.js";
 import { colPk, objectKey, uidKey } from "./keys.js";
 import { queryAll, type Item } from "./query.js";
 import { backoff, RETRY, withRetries } from "./transact.js";
-import {
-  absent,
-  allOf,
-  anyOf,
-  equals,
-  guardFailure,
-  not,
-  oneOf,
-  present,
-  WriteTx,
-  type Cond,
-  type Guard,
-  type TxFailures,
-} from "./tx.js";
+import { absent, allOf, anyOf, equals, guardFailure, WriteTx, type Guard, type TxFailures } from "./tx.js";
 
 export interface ObjectRecord {
   name: string;
@@ -54,6 +43,8 @@ export interface ObjectRecord {
 export interface Expectation {
   ifMatch?: "*" | string[];
   ifNoneMatch?: "*" | string[];
+  /** A further condition of the client's on the current ETag (undefined: absent), e.g. the If header's. */
+  holds?: (etag: string | undefined) => boolean;
 }
 
 /** Whether a resource whose current ETag is `etag` (undefined: absent) satisfies the expectation. */
@@ -67,7 +58,7 @@ export function satisfies(expect: Expectation, etag: string | undefined): boolea
     if (Array.isArray(expect.ifNoneMatch) && etag !== undefined && expect.ifNoneMatch.includes(etag))
       return false;
   }
-  return true;
+  return expect.holds ? expect.holds(etag) : true;
 }
 
 /** Strong ETag from the body's bytes: a byte-identical body always has the same ETag. */
@@ -188,21 +179,6 @@ export interface NewObject {
   spanEnd?: string;
 }
 
-/**
- * The client's expectation as conditions on the object item. An If-Match without a strong tag
- * (weak tags never match for writes) matches nothing.
- */
-function expectationConds(expect: Expectation): Cond[] {
-  const tags = (list: string[]) => [...new Set(list)].map((e) => ({ S: e }));
-  const conds: Cond[] = [];
-  if (expect.ifMatch === "*") conds.push(present);
-  else if (expect.ifMatch) conds.push(oneOf("etag", tags(expect.ifMatch)));
-  if (expect.ifNoneMatch === "*") conds.push(absent);
-  else if (expect.ifNoneMatch?.length)
-    conds.push(anyOf(absent, not(oneOf("etag", tags(expect.ifNoneMatch)))));
-  return conds;
-}
-
 export interface PutResult {
   created: boolean;
   etag: string;
@@ -236,6 +212,9 @@ export async function putObject(
     const col = await round.collection();
     // With If-None-Match: * there is nothing to learn from a read: the condition demands absence.
     const existing = await round.member(expect.ifNoneMatch === "*" ? undefined : input.name);
+    // The client's preconditions hold for the state this round read, and the write's condition pins
+    // that state: an ETag list of any length costs one comparison, not a clause per tag.
+    if (!satisfies(expect, existing?.etag)) throw new EtagMismatch(existing?.etag);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
     recordChanges(tx, col, [{ op: "put", name: input.name }], {
@@ -264,25 +243,27 @@ export async function putObject(
             }
           : {}),
       },
-      allOf(...expectationConds(expect), existing ? equals("etag", { S: existing.etag }) : absent),
+      // Unchanged since read, and keeping its UID (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).
+      existing ? allOf(equals("etag", { S: existing.etag }), equals("uid", { S: input.uid })) : absent,
     );
     tx.put(
       "uid",
       { ...uidKey(col.id, input.uid), name: { S: input.name } },
       anyOf(absent, equals("name", { S: input.name })),
     );
-    if (existing && existing.uid !== input.uid) releaseUid(tx, col.id, existing.uid, input.name);
     tx.guard(round.guards);
     const failed = await tx.commit();
     if (!failed) return { created: !existing, etag };
     return round.lost(failed, expect, () => {
+      const old = failed.old("object");
+      if (old?.uid?.S !== undefined && old.uid.S !== input.uid) throw new UidChanged(old.uid.S, input.name);
       if (failed.has("uid"))
         throw new UidConflict(input.uid, failed.old("uid")?.name?.S ?? "another resource");
     });
   });
 }
 
-/** Release a UID reservation held by `name`. */
+/** Release the UID reservation `name` holds. */
 function releaseUid(tx: WriteTx, colId: string, uid: string, name: string): void {
   tx.delete("old-uid", uidKey(colId, uid), equals("name", { S: name }));
 }
@@ -303,14 +284,11 @@ export async function deleteObject(
       if (expect.ifMatch) throw new EtagMismatch(undefined);
       throw new NotFound(`no resource ${name}`);
     }
+    if (!satisfies(expect, existing.etag)) throw new EtagMismatch(existing.etag);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
     recordChanges(tx, col, [{ op: "delete", name }], { now, bytesDelta: -existing.size });
-    tx.delete(
-      "object",
-      objectKey(col.id, name),
-      allOf(...expectationConds(expect), equals("etag", { S: existing.etag })),
-    );
+    tx.delete("object", objectKey(col.id, name), equals("etag", { S: existing.etag }));
     releaseUid(tx, col.id, existing.uid, name);
     tx.guard(round.guards);
     const failed = await tx.commit();

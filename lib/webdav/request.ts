@@ -1,7 +1,7 @@
 /** Reading what a request says: its XML body, Depth, Prefer, and If-Match / If-None-Match. */
 import { mediaType, type DavRequest } from "../http/message.js";
 import type { Expectation } from "../store/objects.js";
-import { BadRequest, UnsupportedMediaType } from "../errors.js";
+import { BadRequest, HeaderTooLarge, UnsupportedMediaType } from "../errors.js";
 import { parseXml, XmlParseError, type XmlElement } from "../xml/parse.js";
 
 /** Parse an XML request body; undefined for an empty body. Malformed XML is a 400 with the parser's reason. */
@@ -37,6 +37,20 @@ export function wantsMinimal(req: DavRequest): boolean {
   );
 }
 
+/** Longest precondition header accepted (If-Match, If-None-Match, If): more is no client's need. */
+export const MAX_CONDITION_HEADER = 8192;
+
+/** A precondition header's value, bounded (RFC 6585 §5: 431 past the bound). */
+export function conditionHeader(req: DavRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  if (v !== undefined && v.length > MAX_CONDITION_HEADER) {
+    throw new HeaderTooLarge(
+      `The ${name} header is ${v.length} characters long; at most ${MAX_CONDITION_HEADER} are accepted.`,
+    );
+  }
+  return v;
+}
+
 /**
  * Parse If-Match / If-None-Match (RFC 9110 §13.1.1-2). If-Match uses the strong comparison, so a
  * weak tag never matches; If-None-Match uses the weak comparison, so `W/"x"` matches a stored `"x"`.
@@ -53,7 +67,7 @@ export function expectationOf(req: DavRequest): Expectation {
       : tags.map((tag) => tag.replace(/^W\//, ""));
   };
   return {
-    ifMatch: parse(req.headers["if-match"], "drop"),
-    ifNoneMatch: parse(req.headers["if-none-match"], "strip"),
+    ifMatch: parse(conditionHeader(req, "if-match"), "drop"),
+    ifNoneMatch: parse(conditionHeader(req, "if-none-match"), "strip"),
   };
 }

@@ -153,6 +153,33 @@ describe("RFC 4791 §5.3.2: PUT, GET, HEAD and DELETE of calendar objects", () =
     assert.equal(cond.status, 304);
   });
 
+  it("RFC 9110 §13.1.1: long If-Match / If-None-Match lists (600 tags) are evaluated, not turned into a condition per tag: 412 or success, never a 5xx; past 8 KB → 431", async () => {
+    const v1 = await c.put("cal", "long-list.ics", event("long-list", "v1"));
+    const many = Array.from({ length: 600 }, (_, i) => `"t${i}"`);
+    const stale = many.join(", ");
+    assertExplained(
+      await c.put("cal", "long-list.ics", event("long-list", "v2"), { "if-match": stale }),
+      412,
+    );
+    assertExplained(await c.delete("/calendars/alice/cal/long-list.ics", { "if-match": stale }), 412);
+    const withCurrent = [...many.slice(0, 599), v1.headers.get("etag")!].join(", ");
+    assert.ok(withCurrent.length > 4300, `${withCurrent.length} characters`);
+    const ok = await c.put("cal", "long-list.ics", event("long-list", "v2"), { "if-match": withCurrent });
+    assert.equal(ok.status, 204, ok.body);
+    assertExplained(
+      await c.put("cal", "long-list.ics", event("long-list", "v3"), {
+        "if-none-match": [...many, ok.headers.get("etag")!].join(", "),
+      }),
+      412,
+    );
+    const deleted = await c.delete("/calendars/alice/cal/long-list.ics", {
+      "if-match": [...many.slice(0, 599), ok.headers.get("etag")!].join(", "),
+    });
+    assert.equal(deleted.status, 204, deleted.body);
+    const huge = Array.from({ length: 1200 }, (_, i) => `"tag-${i}"`).join(",");
+    assertExplained(await c.put("cal", "long-list.ics", event("long-list"), { "if-match": huge }), 431);
+  });
+
   it("RFC 9110 §13.1.1: a malformed If-Match header → 400 with a reason", async () => {
     const res = await c.put("cal", "bad-im.ics", event("bad-im"), { "if-match": "no-quotes" });
     assertExplained(res, 400);

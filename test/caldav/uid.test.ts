@@ -63,28 +63,31 @@ describe("RFC 4791 §5.3.2.1: UID uniqueness within a calendar", () => {
     assert.equal(res.status, 204, res.body);
   });
 
-  it("RFC 4791 §5.3.2.1: changing an object's UID in place moves its reservation; the old UID is free again", async () => {
-    await c.put("cal", "rename.ics", event("uid-old"));
+  it("RFC 4791 §5.3.2.1: a PUT that changes an object's UID → 409 no-uid-conflict naming the object itself; object and reservation unchanged", async () => {
+    const first = await c.put("cal", "rename.ics", event("uid-old"));
     const res = await c.put("cal", "rename.ics", event("uid-new"));
-    assert.equal(res.status, 204, res.body);
+    assertExplained(res, 409);
+    assert.equal(davError(res).name, `{${CALDAV}}no-uid-conflict`);
+    assert.deepEqual(davError(res).hrefs, ["/calendars/alice/cal/rename.ics"]);
     const col = (await c.collection("cal"))!;
-    assert.equal(await c.uidHolder(col.id, "uid-old"), undefined, "the old reservation was released");
-    assert.equal(await c.uidHolder(col.id, "uid-new"), "rename.ics");
-    const reuse = await c.put("cal", "reuse.ics", event("uid-old"));
-    assert.equal(reuse.status, 201, reuse.body);
-    assert.equal(await c.uidHolder(col.id, "uid-old"), "reuse.ics");
-    // And the new UID is taken.
-    const clash = await c.put("cal", "clash.ics", event("uid-new"));
-    assertExplained(clash, 409);
-    assert.deepEqual(davError(clash).hrefs, ["/calendars/alice/cal/rename.ics"]);
+    assert.equal(await c.uidHolder(col.id, "uid-old"), "rename.ics", "the reservation stays");
+    assert.equal(await c.uidHolder(col.id, "uid-new"), undefined, "the new UID was not reserved");
+    assert.equal((await c.get("cal", "rename.ics")).headers.get("etag"), first.headers.get("etag"));
+    // Also under the client's own If-Match with the current ETag: the ETag holds, the UID may still not change.
+    const matched = await c.put("cal", "rename.ics", event("uid-new"), {
+      "if-match": first.headers.get("etag")!,
+    });
+    assertExplained(matched, 409);
+    // A new UID is a new resource.
+    assert.equal((await c.put("cal", "renamed.ics", event("uid-new"))).status, 201);
   });
 
-  it("RFC 4791 §5.3.2.1: changing an object's UID to one another resource holds → 409; object and both reservations unchanged", async () => {
+  it("RFC 4791 §5.3.2.1: changing an object's UID to one another resource holds → 409 naming the object (its UID may not change); object and both reservations unchanged", async () => {
     await c.put("cal", "keep-a.ics", event("uid-a", "A"));
     await c.put("cal", "keep-b.ics", event("uid-b", "B"));
     const res = await c.put("cal", "keep-a.ics", event("uid-b", "A as B"));
     assertExplained(res, 409);
-    assert.deepEqual(davError(res).hrefs, ["/calendars/alice/cal/keep-b.ics"]);
+    assert.deepEqual(davError(res).hrefs, ["/calendars/alice/cal/keep-a.ics"]);
     const col = (await c.collection("cal"))!;
     assert.equal(await c.uidHolder(col.id, "uid-a"), "keep-a.ics", "uid-a was not released");
     assert.equal(await c.uidHolder(col.id, "uid-b"), "keep-b.ics");

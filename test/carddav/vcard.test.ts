@@ -78,6 +78,20 @@ describe("RFC 6352 vCard resources", () => {
     assert.ok(refused.body.length < 1000, `a ${refused.body.length}-byte error body`);
   });
 
+  it("RFC 6352 §6.3.2.1: a PUT that changes a card's UID → 409 CARDDAV:no-uid-conflict naming the card; the card is unchanged", async () => {
+    const first = await put("keeps-uid.vcf", card("card-keeps", "Keeps"));
+    assert.equal(first.status, 201);
+    const res = await put("keeps-uid.vcf", card("card-other", "Keeps"));
+    assert.equal(res.status, 409, res.body);
+    const err = parseXml(res.body).children[0];
+    assert.equal(err.name, "{urn:ietf:params:xml:ns:carddav}no-uid-conflict");
+    assert.equal(err.children[0]?.text, `${book}keeps-uid.vcf`);
+    assert.equal(
+      (await server.request("GET", `${book}keeps-uid.vcf`)).headers.get("etag"),
+      first.headers.get("etag"),
+    );
+  });
+
   it("RFC 6352 §6.3.2.1: a second card with the same UID → 409 CARDDAV:no-uid-conflict naming the holder", async () => {
     assert.equal((await put("a.vcf", card("same-uid", "A"))).status, 201);
     const res = await put("b.vcf", card("same-uid", "B"));
