@@ -27,8 +27,10 @@ import type { DavContext } from "./webdav/context.js";
 import { webdav } from "./webdav/module.js";
 import { objectHref, parseAddress, type Address } from "./webdav/paths.js";
 import { Registry, type DavModule } from "./webdav/registry.js";
-import { expectationOf, xmlBody } from "./webdav/request.js";
-import { resolveTarget } from "./webdav/target.js";
+import { ifPredicate, parseIfHeader } from "./webdav/if-header.js";
+import { conditionHeader, expectationOf, xmlBody } from "./webdav/request.js";
+import { etagOf, resolveTarget, type Target } from "./webdav/target.js";
+import type { UserRecord } from "./store/users.js";
 
 export {
   defaultServerConfig,
@@ -141,12 +143,41 @@ async function dispatch(
   const request = { ctx, req, user, address, body, registry };
   const prepared = def.prepare?.(request);
   const target = await resolveTarget(ctx.store, address, user, def.member?.(req, address));
-  if (def.creates) return def.run({ ...request, target }, prepared);
+  if (def.creates) {
+    return def.run(
+      { ...request, target, ifHolds: await ifHeader(ctx, req, user, address, target) },
+      prepared,
+    );
+  }
   if (target.type === "unmapped") {
     // RFC 9110 §13.1.1: an unsafe method demanding a current representation of a member finds none.
     if (!def.safe && target.parent?.type === "collection" && expectationOf(req).ifMatch)
       throw new PreconditionFailed("Nothing exists at this URL.");
     throw new NotFound("Nothing exists at this URL.");
   }
-  return def.run({ ...request, target }, prepared);
+  return def.run({ ...request, target, ifHolds: await ifHeader(ctx, req, user, address, target) }, prepared);
+}
+
+/**
+ * RFC 4918 §10.4: the If header, checked against the target as resolved (412 when no list holds)
+ * and handed on as a predicate, so a write checks it again against what its round reads.
+ */
+async function ifHeader(
+  ctx: DavContext,
+  req: DavRequest,
+  user: UserRecord,
+  address: Address,
+  target: Target,
+): Promise<((etag: string | undefined) => boolean) | undefined> {
+  const text = conditionHeader(req, "if");
+  if (text === undefined) return undefined;
+  const holds = await ifPredicate(parseIfHeader(text), address, async (other) => {
+    // Another user's resource, or none at all: it exists for the header without any state.
+    if (!other || ("user" in other && other.user !== user.name)) return { tokens: [] };
+    return { etag: etagOf(await resolveTarget(ctx.store, other, user)), tokens: [] };
+  });
+  if (!holds(etagOf(target))) {
+    throw new PreconditionFailed("No list of the If header holds for this resource (RFC 4918 §10.4).");
+  }
+  return holds;
 }

@@ -232,17 +232,22 @@ export function applyPropertyChange(
   return { props, dead };
 }
 
-/** Apply a PROPPATCH atomically, advancing the sequence and logging the change in one transaction. */
+/**
+ * Apply a PROPPATCH atomically, advancing the sequence and logging the change in one transaction.
+ * `holds`: the client's condition on the collection's version, checked again in every round.
+ */
 export async function updateCollectionProps(
   store: Store,
   ref: CollectionRef,
   change: PropertyChange,
   first?: CollectionRecord,
+  holds?: (etag: string) => boolean,
 ): Promise<CollectionRecord> {
   let col = first;
   return withRetries(async () => {
     col ??= await getCollection(store, ref);
     if (!col) throw new ParentMissing("the collection does not exist");
+    if (holds && !holds(collectionEtag(col))) throw new EtagMismatch(collectionEtag(col));
     const now = new Date().toISOString();
     const { props, dead } = applyPropertyChange(col, change);
     const tx = new WriteTx(store);

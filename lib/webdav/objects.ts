@@ -16,6 +16,9 @@ import type { MemberRead, ObjectTarget } from "./target.js";
 import type { MethodContext, ResourceContext } from "./registry.js";
 import { expectationOf } from "./request.js";
 
+/** The client's conditions on a member write: If-Match, If-None-Match and the If header. */
+const writeExpectation = (m: MethodContext) => ({ ...expectationOf(m.req), holds: m.ifHolds });
+
 /** PUT with If-None-Match: * reads nothing of the member: the write's condition demands its absence. */
 export const putReads = (req: DavRequest): MemberRead =>
   expectationOf(req).ifNoneMatch === "*" ? "skip" : "meta";
@@ -40,7 +43,7 @@ export async function put(m: MethodContext): Promise<DavResponse> {
     m.ctx.store,
     { kind: a.kind, owner: a.user, name: a.collection },
     { ...member, name: a.object },
-    expectationOf(m.req),
+    writeExpectation(m),
     {
       first: col,
       existing:
@@ -122,7 +125,7 @@ export async function del(m: ResourceContext): Promise<DavResponse> {
         store,
         { kind: t.col.kind, owner: t.col.owner, name: t.col.name },
         t.obj.name,
-        expectationOf(m.req),
+        writeExpectation(m),
         { first: t.col, existing: t.obj, guards: m.registry.guards(write) },
       );
     } catch (err) {

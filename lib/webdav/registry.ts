@@ -33,6 +33,8 @@ export interface RequestContext {
 /** What every method handler receives: the request and its URL, resolved once before dispatch. */
 export interface MethodContext extends RequestContext {
   target: Target;
+  /** The If header (RFC 4918 §10.4) as a condition on the target's ETag, for writes to evaluate again. */
+  ifHolds?: (etag: string | undefined) => boolean;
 }
 
 /** A handler that runs only where something is mapped. */

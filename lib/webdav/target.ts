@@ -4,7 +4,12 @@
  * name with its parent) before dispatch, reading the store as little as possible, and every
  * handler works on that. Listing a target's children for Depth: 1 lives here too.
  */
-import { getCollection, listCollections, type CollectionRecord } from "../store/collections.js";
+import {
+  collectionEtag,
+  getCollection,
+  listCollections,
+  type CollectionRecord,
+} from "../store/collections.js";
 import type { Store } from "../store/client.js";
 import type { CollectionKind } from "../store/keys.js";
 import { getObject, listObjects, type ObjectRecord } from "../store/objects.js";
@@ -112,6 +117,13 @@ export function collectionTarget(col: CollectionRecord): CollectionTarget {
 
 export function objectTarget(col: CollectionRecord, obj: ObjectRecord): ObjectTarget {
   return { type: "object", href: objectHref(col.kind, col.owner, col.name, obj.name), col, obj };
+}
+
+/** The ETag a target answers conditions with: an object's, a collection's version, none elsewhere. */
+export function etagOf(t: Target): string | undefined {
+  if (t.type === "object") return t.obj.etag;
+  if (t.type === "collection") return collectionEtag(t.col);
+  return undefined;
 }
 
 /** The user a resource belongs to, if any. */
