@@ -63,13 +63,67 @@ const C = (local: string) => cal(local);
 const unsupported = (message: string) => new Forbidden(message, { name: cal("supported-filter") });
 const invalid = (message: string) => new Forbidden(message, { name: cal("valid-filter") });
 
-/** Parses a `{caldav}filter` element (which holds exactly one comp-filter). */
+/** Parses a `{caldav}filter` element (which holds exactly one comp-filter, for VCALENDAR). */
 export function parseCalendarFilter(el: XmlElement): CompFilter {
   if (el.name !== C("filter")) throw invalid(`Expected a CALDAV:filter element, got ${el.name}.`);
   if (el.children.length !== 1 || el.children[0].name !== C("comp-filter")) {
     throw invalid("CALDAV:filter must contain exactly one CALDAV:comp-filter.");
   }
-  return parseCompFilter(el.children[0]);
+  const root = parseCompFilter(el.children[0]);
+  checkPlacement(root, undefined);
+  return root;
+}
+
+/** Components a comp-filter may name inside another (RFC 5545 §3.6, RFC 7953); X- names anywhere. */
+const CHILD_COMPONENTS: Record<string, string[]> = {
+  VCALENDAR: ["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE", "VAVAILABILITY"],
+  VEVENT: ["VALARM"],
+  VTODO: ["VALARM"],
+  VTIMEZONE: ["STANDARD", "DAYLIGHT"],
+  VAVAILABILITY: ["AVAILABLE"],
+};
+/** Components a time-range can apply to (RFC 4791 §9.9). */
+const TIMED_COMPONENTS = ["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VALARM", "VAVAILABILITY", "AVAILABLE"];
+/** Properties whose values are dates or date-times, the only ones a prop-filter time-range can test (§9.7.2). */
+const DATE_PROPERTIES = [
+  "DTSTART",
+  "DTEND",
+  "DUE",
+  "COMPLETED",
+  "CREATED",
+  "DTSTAMP",
+  "LAST-MODIFIED",
+  "RECURRENCE-ID",
+  "EXDATE",
+  "RDATE",
+  "TRIGGER",
+  "ACKNOWLEDGED",
+];
+
+/** RFC 4791 §9.7: the outermost filter is VCALENDAR, components nest as iCalendar nests them, and time-ranges test only what has times. */
+function checkPlacement(f: CompFilter, parent: string | undefined): void {
+  const x = f.name.startsWith("X-");
+  if (parent === undefined && f.name !== "VCALENDAR") {
+    throw invalid(`The outermost comp-filter must be VCALENDAR, not ${f.name}.`);
+  }
+  if (parent !== undefined && !x) {
+    const allowed = CHILD_COMPONENTS[parent];
+    if (allowed && !allowed.includes(f.name)) {
+      throw invalid(`A ${f.name} cannot be inside a ${parent}; a comp-filter for it can never match.`);
+    }
+    if (f.name === "VCALENDAR") throw invalid("A VCALENDAR cannot be inside another component.");
+  }
+  if (f.timeRange && !x && !TIMED_COMPONENTS.includes(f.name)) {
+    throw invalid(`A time-range cannot apply to ${f.name}; only to ${TIMED_COMPONENTS.join(", ")}.`);
+  }
+  for (const p of f.propFilters) {
+    if (p.timeRange && !p.name.startsWith("X-") && !DATE_PROPERTIES.includes(p.name)) {
+      throw invalid(
+        `A time-range inside the prop-filter for ${p.name} tests nothing: ${p.name} is not a date.`,
+      );
+    }
+  }
+  for (const c of f.compFilters) checkPlacement(c, f.name);
 }
 
 function nameAttr(el: XmlElement): string {

@@ -9,7 +9,7 @@ import { PropertyRejected, type MemberPropertyDef, type PropertyDef } from "../w
 import { isCollectionOf } from "../webdav/target.js";
 import { apple, cal } from "../xml/names.js";
 import { parseCalendarDataRequest, renderCalendarData, type CalendarDataSpec } from "./calendar-data.js";
-import { parseIcal } from "./ical-instances.js";
+import { timezoneProblem } from "./timezone.js";
 import { CALENDAR_COMPONENTS, DEFAULT_COMPONENTS, MAX_DATE_TIME, MIN_DATE_TIME } from "./constraints.js";
 
 const isCal = isCollectionOf("calendar");
@@ -29,26 +29,8 @@ function validOrder(text: string) {
 
 /** RFC 4791 §5.2.2: a VCALENDAR holding exactly one valid VTIMEZONE, and nothing else. */
 function validTimezone(text: string) {
-  const refuse = (why: string) =>
-    new PropertyRejected(409, `calendar-timezone ${why}`, cal("valid-calendar-data"));
-  let root;
-  try {
-    root = parseIcal(text);
-  } catch (err) {
-    throw refuse(`is not iCalendar data: ${(err as Error).message}`);
-  }
-  if (root.name !== "vcalendar") throw refuse("must be a VCALENDAR");
-  const comps = root.getAllSubcomponents();
-  const zones = comps.filter((c) => c.name === "vtimezone");
-  if (zones.length !== 1 || comps.length !== 1) {
-    const names = comps.map((c) => c.name.toUpperCase()).join(", ") || "nothing";
-    throw refuse(`must hold exactly one VTIMEZONE and nothing else, not ${names}`);
-  }
-  const tz = zones[0];
-  if (!tz.getFirstPropertyValue("tzid")) throw refuse("has a VTIMEZONE without a TZID");
-  if (!tz.getFirstSubcomponent("standard") && !tz.getFirstSubcomponent("daylight")) {
-    throw refuse("has a VTIMEZONE with neither STANDARD nor DAYLIGHT");
-  }
+  const problem = timezoneProblem(text);
+  if (problem) throw new PropertyRejected(409, `calendar-timezone ${problem}`, cal("valid-calendar-data"));
   return { text };
 }
 

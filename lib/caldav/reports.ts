@@ -18,6 +18,7 @@ import { child, type XmlElement } from "../xml/parse.js";
 import { filterTimeRange, matchesCalendarFilter, parseCalendarFilter, type CompFilter } from "./filter.js";
 import { freeBusy } from "./freebusy.js";
 import { utcToSeconds } from "./ical-time.js";
+import { timezoneProblem } from "./timezone.js";
 
 /** The calendar a report runs on, and the one object when it runs on an object (read with its body). */
 function scope(m: ResourceContext): { col: CollectionRecord; only?: ObjectRecord } {
@@ -52,9 +53,13 @@ async function candidates(
   return (await listObjects(m.ctx.store, col.id, true)).filter((o) => matchesComp(o.comp));
 }
 
+/** The query's CALDAV:timezone (RFC 4791 §9.8), else the calendar's own. */
 function timezoneOf(body: XmlElement, col: CollectionRecord): string | undefined {
   const tz = child(body, cal("timezone"))?.text;
-  return tz && tz.trim() ? tz : col.props[cal("calendar-timezone")];
+  if (!tz || !tz.trim()) return col.props[cal("calendar-timezone")];
+  const problem = timezoneProblem(tz);
+  if (problem) throw new Forbidden(`CALDAV:timezone ${problem}.`, { name: cal("valid-calendar-data") });
+  return tz;
 }
 
 export async function calendarQuery(m: ResourceContext, body: XmlElement): Promise<DavResponse> {
@@ -62,13 +67,13 @@ export async function calendarQuery(m: ResourceContext, body: XmlElement): Promi
   const filterEl = child(body, cal("filter"));
   if (!filterEl) throw new Forbidden("calendar-query needs a CALDAV:filter.", { name: cal("valid-filter") });
   const filter = parseCalendarFilter(filterEl);
+  const timezone = timezoneOf(body, col);
   if (!only && depthOf(m.req, "0") === "0") {
     // Depth 0 on the calendar itself: the collection is not a calendar object, so nothing matches.
     return multistatusResponse(renderMultistatus([]));
   }
   const props = parseMemberProps(m.registry, body);
   const objects = await candidates(m, col, filter, only);
-  const timezone = timezoneOf(body, col);
   const env = propertyEnv(m);
   const minimal = wantsMinimal(m.req);
   const responses: MultistatusResponse[] = [];

@@ -223,6 +223,31 @@ describe("RFC 4791 §9.7 filter parsing", () => {
       "valid-filter",
     );
   });
+  it("§9.7: filters that can never match are CALDAV:valid-filter: an outermost comp-filter other than VCALENDAR, a time-range on VCALENDAR, VALARM directly under VCALENDAR, a time-range on a property that is no date", () => {
+    const wrap = (inner: string) => `<C:filter ${NS}>${inner}</C:filter>`;
+    for (const xml of [
+      wrap(`<C:comp-filter name="VEVENT"/>`),
+      wrap(`<C:comp-filter name="VCALENDAR"><C:time-range start="20060104T000000Z"/></C:comp-filter>`),
+      wrap(`<C:comp-filter name="VCALENDAR"><C:comp-filter name="VALARM"/></C:comp-filter>`),
+      wrap(
+        `<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:comp-filter name="VEVENT"/></C:comp-filter></C:comp-filter>`,
+      ),
+      wrap(
+        `<C:comp-filter name="VCALENDAR"><C:comp-filter name="VTIMEZONE"><C:time-range start="20060104T000000Z"/></C:comp-filter></C:comp-filter>`,
+      ),
+      wrap(
+        `<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:time-range start="20060104T000000Z"/></C:prop-filter></C:comp-filter></C:comp-filter>`,
+      ),
+    ]) {
+      rejects(xml, "valid-filter");
+    }
+    // What can match still parses: VALARM in VTODO with a time-range, a date property's time-range, X- names.
+    assert.doesNotThrow(() =>
+      filter(
+        `<C:comp-filter name="VTODO"><C:comp-filter name="VALARM"><C:time-range start="20060104T000000Z"/></C:comp-filter><C:prop-filter name="DUE"><C:time-range start="20060104T000000Z"/></C:prop-filter><C:prop-filter name="X-WHEN"><C:time-range start="20060104T000000Z"/></C:prop-filter></C:comp-filter><C:comp-filter name="X-CUSTOM"/>`,
+      ),
+    );
+  });
   it("§9.7: unknown filter elements are CALDAV:supported-filter", () =>
     rejects(
       `<C:filter ${NS}><C:comp-filter name="VCALENDAR"><C:frobnicate/></C:comp-filter></C:filter>`,

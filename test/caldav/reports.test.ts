@@ -285,6 +285,37 @@ describe("RFC 5545 §3.6.2: a recurring task without DTSTART, anchored on DUE", 
   });
 });
 
+describe("RFC 4791 §9.7, §9.8: a query the server cannot answer as meant is refused", () => {
+  it("an invalid filter → 403 valid-filter; a CALDAV:timezone that is not one VTIMEZONE → 403 valid-calendar-data", async () => {
+    const q = (inner: string) =>
+      report("rfc", `<C:calendar-query ${NS}><D:prop><D:getetag/></D:prop>${inner}</C:calendar-query>`);
+    const refusedWith = async (inner: string, precondition: string) => {
+      const res = await q(inner);
+      assert.equal(res.status, 403, res.body);
+      assert.ok(
+        parseXml(res.body).children.some((c) => c.name === `{urn:ietf:params:xml:ns:caldav}${precondition}`),
+        res.body,
+      );
+    };
+    await refusedWith(`<C:filter><C:comp-filter name="VEVENT"/></C:filter>`, "valid-filter");
+    await refusedWith(
+      `<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VALARM"/></C:comp-filter></C:filter>`,
+      "valid-filter",
+    );
+    const events = `<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter>`;
+    const withEvent = vcalendar(
+      "BEGIN:VEVENT",
+      "UID:tz-in-query",
+      "DTSTAMP:20060101T000000Z",
+      "DTSTART:20060101T000000Z",
+      "END:VEVENT",
+    );
+    await refusedWith(`<C:timezone><![CDATA[${withEvent}]]></C:timezone>${events}`, "valid-calendar-data");
+    const zoned = vcalendar(...BERLIN_VTIMEZONE);
+    assert.equal((await q(`<C:timezone><![CDATA[${zoned}]]></C:timezone>${events}`)).status, 207);
+  });
+});
+
 describe("RFC 3253 §3.8 expand-property", () => {
   it("expands calendar-home-set on the principal into the home's own properties, and reports unknown ones as 404", async () => {
     const res = await alice.req("REPORT", "/principals/alice/", {
