@@ -68,7 +68,9 @@ export async function calendarQuery(m: ResourceContext, body: XmlElement): Promi
   if (!filterEl) throw new Forbidden("calendar-query needs a CALDAV:filter.", { name: cal("valid-filter") });
   const filter = parseCalendarFilter(filterEl);
   const timezone = timezoneOf(body, col);
-  if (!only && depthOf(m.req, "0") === "0") {
+  // RFC 3253 §3.6 makes a missing Depth 0, which on a calendar matches nothing; a client that omits
+  // it means the calendar's objects (as other servers take it), so only an explicit Depth: 0 does.
+  if (!only && depthOf(m.req, "1") === "0") {
     // Depth 0 on the calendar itself: the collection is not a calendar object, so nothing matches.
     return multistatusResponse(renderMultistatus([]));
   }

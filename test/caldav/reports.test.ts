@@ -285,6 +285,21 @@ describe("RFC 5545 §3.6.2: a recurring task without DTSTART, anchored on DUE", 
   });
 });
 
+describe("RFC 3253 §3.6, RFC 4791 §7.8: calendar-query and the Depth header", () => {
+  it("without Depth a query on a calendar searches its objects (as other servers do); an explicit Depth: 0 evaluates the calendar itself and matches nothing", async () => {
+    const body = `<C:calendar-query ${NS}><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VTODO"/></C:comp-filter></C:filter></C:calendar-query>`;
+    const none = await alice.req("REPORT", alice.calHref("rfc"), { headers: XML_HEADERS, body });
+    assert.equal(none.status, 207, none.body);
+    assert.ok(parseMultistatus(none.body).length > 0, "the VTODOs of the calendar");
+    const zero = await report("rfc", body, "0");
+    assert.deepEqual(parseMultistatus(zero.body), []);
+    assert.deepEqual(
+      names(parseMultistatus(none.body)),
+      names(parseMultistatus((await report("rfc", body, "1")).body)),
+    );
+  });
+});
+
 describe("RFC 4791 §9.7, §9.8: a query the server cannot answer as meant is refused", () => {
   it("an invalid filter → 403 valid-filter; a CALDAV:timezone that is not one VTIMEZONE → 403 valid-calendar-data", async () => {
     const q = (inner: string) =>
