@@ -1,11 +1,11 @@
 /**
- * A collection's change log (RFC 6578 sync-collection): one entry `S#<seq>` per change in the
- * collection's partition, written in the same transaction as the change itself and the advance of
- * the collection's sequence (collections.ts), and read back by a key-range Query — never a Scan,
- * never a listing of members.
+ * Change logs (RFC 6578 sync-collection): one entry `S#<seq>` per change, in the partition of what
+ * changed — a collection's (its members) or a home's (its collections) — written in the same
+ * transaction as the change itself and the advance of the sequence (collections.ts), and read back
+ * by a key-range Query: never a Scan, never a listing.
  */
 import type { Store } from "./client.js";
-import { changeKey, changeSk, colPk } from "./keys.js";
+import { changeSk, colPk, homePk, type CollectionKind } from "./keys.js";
 import { queryAll } from "./query.js";
 import { absent, type WriteTx } from "./tx.js";
 
@@ -13,7 +13,7 @@ export type ChangeOp = "put" | "delete" | "props";
 
 export interface Change {
   op: ChangeOp;
-  /** The member's resource name; empty for a change of the collection's own properties. */
+  /** The member's (or, in a home's log, the collection's) name; empty for a collection's own properties. */
   name: string;
 }
 
@@ -21,26 +21,43 @@ export interface ChangeEntry extends Change {
   seq: number;
 }
 
-/** Add the entry for sequence number `seq` to a transaction (condition: that number is unused). */
+/** Add entry `seq` of the log in `partition` to a transaction (condition: that number is unused). */
 export function logChange(
   tx: WriteTx,
   part: string,
-  colId: string,
+  partition: string,
   seq: number,
   change: Change,
   now: string,
-) {
-  tx.put(
-    part,
-    { ...changeKey(colId, seq), op: { S: change.op }, name: { S: change.name }, at: { S: now } },
-    absent,
-  );
+): void {
+  const item = { pk: { S: partition }, sk: { S: changeSk(seq) } };
+  tx.put(part, { ...item, op: { S: change.op }, name: { S: change.name }, at: { S: now } }, absent);
 }
 
-/** Entries with from < seq ≤ to, oldest first. */
-export async function changesBetween(
+/** A collection's entries with from < seq ≤ to, oldest first. */
+export function changesBetween(
   store: Store,
   colId: string,
+  from: number,
+  to: number,
+): Promise<ChangeEntry[]> {
+  return entriesBetween(store, colPk(colId), from, to);
+}
+
+/** A home's entries (changes of its collections) with from < seq ≤ to, oldest first. */
+export function homeChangesBetween(
+  store: Store,
+  kind: CollectionKind,
+  owner: string,
+  from: number,
+  to: number,
+): Promise<ChangeEntry[]> {
+  return entriesBetween(store, homePk(kind, owner), from, to);
+}
+
+async function entriesBetween(
+  store: Store,
+  partition: string,
   from: number,
   to: number,
 ): Promise<ChangeEntry[]> {
@@ -50,7 +67,7 @@ export async function changesBetween(
     {
       KeyConditionExpression: "pk = :p AND sk BETWEEN :a AND :b",
       ExpressionAttributeValues: {
-        ":p": { S: colPk(colId) },
+        ":p": { S: partition },
         ":a": { S: changeSk(from + 1) },
         ":b": { S: changeSk(to) },
       },

@@ -2,24 +2,20 @@
  * Collections (calendars, address books): one item each in the owner's home partition, holding the
  * collection's random id, its change sequence number (the ctag and sync token derive from it), byte
  * count and properties. Members live in the `COL#<id>` partition (objects.ts). Every change to a
- * collection or its members advances the sequence and logs the change in the same transaction.
+ * collection or its members advances the collection's sequence and logs the change in the same
+ * transaction; creating, changing or deleting a collection also advances its home's sequence and
+ * logs it in the home's partition, for a sync of the home.
  */
-import {
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  PutItemCommand,
-  type AttributeValue,
-} from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { randomBytes } from "node:crypto";
-import type { Change } from "./change-log.js";
-import { logChange } from "./change-log.js";
+import { logChange, type Change } from "./change-log.js";
 import type { Store } from "./client.js";
 import { AlreadyExists, EtagMismatch, ParentMissing } from "./errors.js";
-import { collectionKey, homePk, type CollectionKind } from "./keys.js";
+import { collectionKey, colPk, homePk, homeSeqKey, type CollectionKind } from "./keys.js";
 import { markForPurge, purgeCollection } from "./purge.js";
 import { queryAll, type Item } from "./query.js";
 import { RETRY, withRetries } from "./transact.js";
-import { allOf, equals, WriteTx } from "./tx.js";
+import { absent, allOf, anyOf, equals, WriteTx } from "./tx.js";
 
 export interface CollectionRecord {
   kind: CollectionKind;
@@ -95,31 +91,29 @@ export async function createCollection(store: Store, input: NewCollection): Prom
     dead: input.dead ?? {},
     components: input.components,
   };
-  try {
-    await store.client.send(
-      new PutItemCommand({
-        TableName: store.tableName,
-        Item: {
-          ...collectionKey(record.kind, record.owner, record.name),
-          kind: { S: record.kind },
-          owner: { S: record.owner },
-          name: { S: record.name },
-          id: { S: record.id },
-          seq: { N: "0" },
-          bytes: { N: "0" },
-          created: { S: now },
-          modified: { S: now },
-          props: strMap(record.props),
-          dead: strMap(record.dead),
-          ...(record.components ? { components: { L: record.components.map((c) => ({ S: c })) } } : {}),
-        },
-        ConditionExpression: "attribute_not_exists(pk)",
-      }),
-    );
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) throw new AlreadyExists("collection exists");
-    throw err;
-  }
+  const item = {
+    ...collectionKey(record.kind, record.owner, record.name),
+    kind: { S: record.kind },
+    owner: { S: record.owner },
+    name: { S: record.name },
+    id: { S: record.id },
+    seq: { N: "0" },
+    bytes: { N: "0" },
+    created: { S: now },
+    modified: { S: now },
+    props: strMap(record.props),
+    dead: strMap(record.dead),
+    ...(record.components ? { components: { L: record.components.map((c) => ({ S: c })) } } : {}),
+  };
+  await withRetries(async () => {
+    const home = await getHomeSeq(store, record.kind, record.owner);
+    const tx = new WriteTx(store).put("collection", item, absent);
+    recordHomeChange(tx, record, home, { op: "put", name: record.name }, now);
+    const failed = await tx.commit();
+    if (!failed) return true;
+    if (failed.has("collection")) throw new AlreadyExists("collection exists");
+    return RETRY;
+  });
   return record;
 }
 
@@ -196,12 +190,35 @@ export function recordChanges(
     logChange(
       tx,
       k === 1 ? `${prefix}change` : `${prefix}change:${i + 1}`,
-      col.id,
+      colPk(col.id),
       col.seq + 1 + i,
       c,
       opts.now,
     ),
   );
+}
+
+/** A home's sequence: how many changes of its collections (created, changed, deleted) it has logged. */
+export async function getHomeSeq(store: Store, kind: CollectionKind, owner: string): Promise<number> {
+  const { Item } = await store.client.send(
+    new GetItemCommand({ TableName: store.tableName, Key: homeSeqKey(kind, owner), ConsistentRead: true }),
+  );
+  return Number(Item?.seq?.N ?? 0);
+}
+
+/**
+ * Add to a transaction the advance of the home's sequence from `seq` (part `home`, conditioned on
+ * that value; a failure means another change in the home came first: retry) and its log entry
+ * (part `home-change`), so a sync of the home (RFC 6578 on a calendar home) sees the change.
+ */
+function recordHomeChange(tx: WriteTx, col: CollectionRef, seq: number, change: Change, now: string): void {
+  tx.update(
+    "home",
+    homeSeqKey(col.kind, col.owner),
+    (e) => `SET ${e.name("seq")} = ${e.value({ N: String(seq + 1) })}`,
+    seq === 0 ? anyOf(absent, equals("seq", { N: "0" })) : equals("seq", { N: String(seq) }),
+  );
+  logChange(tx, "home-change", homePk(col.kind, col.owner), seq + 1, change, now);
 }
 
 /**
@@ -250,11 +267,13 @@ export async function updateCollectionProps(
     if (holds && !holds(collectionEtag(col))) throw new EtagMismatch(collectionEtag(col));
     const now = new Date().toISOString();
     const { props, dead } = applyPropertyChange(col, change);
+    const home = await getHomeSeq(store, col.kind, col.owner);
     const tx = new WriteTx(store);
     recordChanges(tx, col, [{ op: "props", name: "" }], {
       now,
       set: { props: strMap(props), dead: strMap(dead) },
     });
+    recordHomeChange(tx, col, home, { op: "props", name: col.name }, now);
     const failed = await tx.commit();
     if (!failed) return { ...col, seq: col.seq + 1, modified: now, props, dead };
     const stale = col;
@@ -275,17 +294,23 @@ export async function deleteCollection(
   options: { unchanged?: boolean } = {},
 ): Promise<void> {
   const sameId = equals("id", { S: col.id });
-  const tx = new WriteTx(store).delete(
-    "collection",
-    collectionKey(col.kind, col.owner, col.name),
-    options.unchanged ? allOf(sameId, equals("seq", { N: String(col.seq) })) : sameId,
-  );
-  markForPurge(tx, "purge", col.id, col.owner);
-  const failed = await tx.commit();
-  if (failed) {
-    const old = failed.old("collection");
-    if (old && old.id?.S === col.id) throw new EtagMismatch(collectionEtag(collectionFromItem(old)));
-    throw new ParentMissing("the collection no longer exists");
-  }
+  await withRetries(async () => {
+    const home = await getHomeSeq(store, col.kind, col.owner);
+    const tx = new WriteTx(store).delete(
+      "collection",
+      collectionKey(col.kind, col.owner, col.name),
+      options.unchanged ? allOf(sameId, equals("seq", { N: String(col.seq) })) : sameId,
+    );
+    markForPurge(tx, "purge", col.id, col.owner);
+    recordHomeChange(tx, col, home, { op: "delete", name: col.name }, new Date().toISOString());
+    const failed = await tx.commit();
+    if (!failed) return true;
+    if (failed.has("collection")) {
+      const old = failed.old("collection");
+      if (old && old.id?.S === col.id) throw new EtagMismatch(collectionEtag(collectionFromItem(old)));
+      throw new ParentMissing("the collection no longer exists");
+    }
+    return RETRY;
+  });
   await purgeCollection(store, col.id);
 }

@@ -28,3 +28,8 @@ export const changeKey = (colId: string, seq: number): Key => ({
   sk: { S: changeSk(seq) },
 });
 export const purgeKey = (colId: string): Key => ({ pk: { S: "PURGE" }, sk: { S: colId } });
+/** A home's own sequence: it advances when a collection in the home is created, changed or deleted. */
+export const homeSeqKey = (kind: CollectionKind, user: string): Key => ({
+  pk: { S: homePk(kind, user) },
+  sk: { S: "SEQ" },
+});

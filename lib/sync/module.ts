@@ -1,18 +1,33 @@
 /**
- * The sync module (RFC 6578): the sync-collection REPORT on calendars and address books, their
- * DAV:sync-token, and CalendarServer's getctag, which names the same point of the change log.
+ * The sync module (RFC 6578): the sync-collection REPORT on calendars, address books and their
+ * homes, their DAV:sync-token, and CalendarServer's getctag, which names the same point of a
+ * collection's change log.
  */
 import { collectionEtag } from "../store/collections.js";
 import type { DavModule } from "../webdav/registry.js";
 import { cs, dav } from "../xml/names.js";
 import { syncCollection } from "./sync-collection.js";
-import { syncToken } from "./token.js";
+import { homeLogId, syncToken } from "./token.js";
 
 export const sync: DavModule = {
   name: "sync",
-  reports: [{ name: dav("sync-collection"), on: (r) => r.type === "collection", run: syncCollection }],
+  reports: [
+    {
+      name: dav("sync-collection"),
+      on: (r) => r.type === "collection" || r.type === "home",
+      run: syncCollection,
+    },
+  ],
   properties: [
     { name: cs("getctag"), get: (r) => (r.type === "collection" ? collectionEtag(r.col) : undefined) },
-    { name: dav("sync-token"), get: (r) => (r.type === "collection" ? syncToken(r.col) : undefined) },
+    {
+      name: dav("sync-token"),
+      get(r) {
+        if (r.type === "collection") return syncToken(r.col);
+        if (r.type === "home" && r.seq !== undefined)
+          return syncToken({ id: homeLogId(r.kind, r.user), seq: r.seq });
+        return undefined;
+      },
+    },
   ],
 };

@@ -1,72 +1,102 @@
 /**
- * The sync-collection REPORT (RFC 6578) on calendars and address books. Both the initial sync
- * (empty token) and a delta sync read the collection's change log with one key-range Query, so a
- * second sync costs work in proportion to what changed: the changed members are then fetched with
- * BatchGetItem, and removed ones are reported as 404. The log is complete from sequence 0, so a
- * truncated answer (DAV:limit) can always hand out a token in the middle of it (§3.6).
+ * The sync-collection REPORT (RFC 6578) on calendars, address books and their homes. On a
+ * collection, both the initial sync (empty token) and a delta sync read the collection's change
+ * log with one key-range Query, so a second sync costs work in proportion to what changed: the
+ * changed members are then fetched with BatchGetItem, and removed ones are reported as 404. The log
+ * is complete from sequence 0, so a truncated answer (DAV:limit) can always hand out a token in the
+ * middle of it (§3.6). On a home (as Apple Calendar polls it) the members are the collections: a
+ * delta reports those created, changed (their properties) or removed since the token, from the
+ * home's own log; changes inside a collection show in that collection's sync-token and getctag.
  */
-import { BadRequest, Forbidden } from "../errors.js";
+import { BadRequest, DavError, Forbidden } from "../errors.js";
 import type { DavResponse } from "../http/message.js";
-import { changesBetween } from "../store/change-log.js";
+import { changesBetween, homeChangesBetween, type ChangeEntry } from "../store/change-log.js";
+import { listCollections, type CollectionRecord } from "../store/collections.js";
 import { getObjects } from "../store/objects.js";
 import { memberResponse, needsBody, parseMemberProps } from "../webdav/member-response.js";
 import { collectionHref, objectHref } from "../webdav/paths.js";
-import { propertyEnv } from "../webdav/propfind.js";
-import type { MethodContext } from "../webdav/registry.js";
+import { propertyEnv, propstatsFor } from "../webdav/propfind.js";
+import type { ResourceContext } from "../webdav/registry.js";
 import { wantsMinimal } from "../webdav/request.js";
-import type { Resource } from "../webdav/target.js";
+import { collectionTarget, type HomeTarget } from "../webdav/target.js";
 import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import { child, type XmlElement } from "../xml/parse.js";
-import { parseSyncToken, syncToken } from "./token.js";
+import { homeLogId, parseSyncToken, syncToken } from "./token.js";
 
 const invalidToken = (why: string) =>
   new Forbidden(`Invalid sync token: ${why}. Do a full sync.`, { name: dav("valid-sync-token") });
 
-export async function syncCollection(
-  m: MethodContext & { target: Resource },
-  body: XmlElement,
-): Promise<DavResponse> {
-  if (m.target.type !== "collection") throw new Error("sync-collection runs on collections only");
-  const col = m.target.col;
+interface SyncRequest {
+  level: "1" | "infinite";
+  /** The point of the log the client has seen: 0 for an initial sync. */
+  from: number;
+  initial: boolean;
+  limit?: number;
+}
 
+/** The body's sync-level, sync-token (checked against the log it must belong to) and limit. */
+function readRequest(body: XmlElement, log: { id: string; seq: number }): SyncRequest {
   const level = child(body, dav("sync-level"))?.text.trim() ?? "1";
   if (level !== "1" && level !== "infinite") throw new BadRequest(`Unsupported sync-level '${level}'.`);
   const tokenText = child(body, dav("sync-token"))?.text.trim() ?? "";
   let from = 0;
-  const initial = tokenText === "";
-  if (!initial) {
+  if (tokenText !== "") {
     const token = parseSyncToken(tokenText);
     if (!token) throw invalidToken("not a token of this server");
-    if (token.id !== col.id) throw invalidToken("it belongs to another collection");
-    if (token.seq > col.seq) throw invalidToken("it is newer than the collection");
+    if (token.id !== log.id) throw invalidToken("it belongs to another collection");
+    if (token.seq > log.seq) throw invalidToken("it is newer than the collection");
     from = token.seq;
   }
   const limitText = child(child(body, dav("limit")) ?? body, dav("nresults"))?.text.trim();
   const limit = limitText !== undefined && child(body, dav("limit")) ? Number(limitText) : undefined;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new BadRequest("DAV:nresults must be a positive integer.");
+  return { level, from, initial: tokenText === "", limit };
+}
 
-  // Latest operation per member since the token, in log order.
-  const changes = await changesBetween(m.ctx.store, col.id, from, col.seq);
+/**
+ * The latest change per name since the token, in log order, at most `limit` of them: with the
+ * point of the log the answer reaches (the new token) and whether it stopped short. `skipProps`:
+ * changes of the collection's own properties are no member's; `initial`: nothing was there before,
+ * so deletions are not reported.
+ */
+function latestChanges(
+  changes: ChangeEntry[],
+  upTo: number,
+  limit: number | undefined,
+  options: { skipProps: boolean; initial: boolean },
+) {
   const latest = new Map<string, { op: string; seq: number }>();
   for (const c of changes) {
-    if (c.op === "props") continue;
+    if (options.skipProps && c.op === "props") continue;
     latest.delete(c.name);
     latest.set(c.name, { op: c.op, seq: c.seq });
   }
   let entries = [...latest.entries()];
-  if (initial) entries = entries.filter(([, e]) => e.op !== "delete");
+  if (options.initial) entries = entries.filter(([, e]) => e.op !== "delete");
+  if (limit === undefined || entries.length <= limit) return { entries, seq: upTo, truncated: false };
+  entries = entries.sort((x, y) => x[1].seq - y[1].seq).slice(0, limit);
+  return { entries, seq: entries[entries.length - 1][1].seq, truncated: true };
+}
 
-  let newSeq = col.seq;
-  let truncated = false;
-  if (limit !== undefined && entries.length > limit) {
-    entries.sort((x, y) => x[1].seq - y[1].seq);
-    entries = entries.slice(0, limit);
-    newSeq = entries[entries.length - 1][1].seq;
-    truncated = true;
-  }
+/** RFC 6578 §3.6: the request-URI with 507 says "there is more; sync again from the new token". */
+const more = (href: string): MultistatusResponse => ({
+  href,
+  status: 507,
+  error: { name: dav("number-of-matches-within-limits") },
+});
 
+export async function syncCollection(m: ResourceContext, body: XmlElement): Promise<DavResponse> {
+  if (m.target.type === "home") return syncHome(m, m.target, body);
+  if (m.target.type !== "collection") throw new Error("sync-collection runs on collections and homes only");
+  const col = m.target.col;
+  const request = readRequest(body, col);
+  const changes = await changesBetween(m.ctx.store, col.id, request.from, col.seq);
+  const { entries, seq, truncated } = latestChanges(changes, col.seq, request.limit, {
+    skipProps: true,
+    initial: request.initial,
+  });
   const props = parseMemberProps(m.registry, body);
   const names = entries.filter(([, e]) => e.op === "put").map(([n]) => n);
   const objects = await getObjects(m.ctx.store, col.id, names, needsBody(props));
@@ -76,17 +106,57 @@ export async function syncCollection(
   for (const [name] of entries) {
     const obj = objects.get(name);
     if (obj) responses.push(memberResponse(col, obj, props, env, minimal));
-    else if (!initial) responses.push({ href: objectHref(col.kind, col.owner, col.name, name), status: 404 });
+    else if (!request.initial)
+      responses.push({ href: objectHref(col.kind, col.owner, col.name, name), status: 404 });
   }
-  if (truncated) {
-    // RFC 6578 §3.6: the request-URI with 507 says "there is more; sync again from the new token".
-    responses.push({
-      href: collectionHref(col.kind, col.owner, col.name),
-      status: 507,
-      error: { name: dav("number-of-matches-within-limits") },
+  if (truncated) responses.push(more(collectionHref(col.kind, col.owner, col.name)));
+  return multistatusResponse(renderMultistatus(responses, { syncToken: syncToken({ id: col.id, seq }) }));
+}
+
+/** sync-collection on a home: its collections, from the home's own log. */
+async function syncHome(m: ResourceContext, home: HomeTarget, body: XmlElement): Promise<DavResponse> {
+  const log = { id: homeLogId(home.kind, home.user), seq: home.seq ?? 0 };
+  const request = readRequest(body, log);
+  if (request.level === "infinite") {
+    throw new Forbidden("sync-level infinite is not supported on a home; sync each collection.", {
+      name: dav("sync-traversal-supported"),
     });
   }
-  return multistatusResponse(
-    renderMultistatus(responses, { syncToken: syncToken({ id: col.id, seq: newSeq }) }),
+  const props = parseMemberProps(m.registry, body);
+  const env = propertyEnv(m);
+  const minimal = wantsMinimal(m.req);
+  const current = new Map(
+    (await listCollections(m.ctx.store, home.kind, home.user)).map((c) => [c.name, c] as const),
   );
+  const response = (col: CollectionRecord): MultistatusResponse => {
+    const t = collectionTarget(col);
+    return { href: t.href, propstats: propstatsFor(t, props.request, env, minimal) };
+  };
+  if (request.initial) {
+    // Collections older than the home's log have no entry in it, so the first answer is a listing.
+    if (request.limit !== undefined && current.size > request.limit) {
+      throw new DavError(
+        507,
+        `The home holds ${current.size} collections, more than the limit of ${request.limit}.`,
+        {
+          name: dav("number-of-matches-within-limits"),
+        },
+      );
+    }
+    const responses = [...current.values()].map(response);
+    return multistatusResponse(renderMultistatus(responses, { syncToken: syncToken(log) }));
+  }
+  const changes = await homeChangesBetween(m.ctx.store, home.kind, home.user, request.from, log.seq);
+  const { entries, seq, truncated } = latestChanges(changes, log.seq, request.limit, {
+    skipProps: false,
+    initial: false,
+  });
+  const responses: MultistatusResponse[] = entries.map(([name, e]) => {
+    const col = current.get(name);
+    return col && e.op !== "delete"
+      ? response(col)
+      : { href: collectionHref(home.kind, home.user, name), status: 404 };
+  });
+  if (truncated) responses.push(more(home.href));
+  return multistatusResponse(renderMultistatus(responses, { syncToken: syncToken({ id: log.id, seq }) }));
 }

@@ -1,13 +1,20 @@
 /**
- * Sync tokens (RFC 6578 §3.2) are URIs naming a collection's id and a point in its change log:
- * `http://lambda-dav.invalid/sync/<collection id>/<sequence>`.
+ * Sync tokens (RFC 6578 §3.2) are URIs naming a change log and a point in it:
+ * `http://lambda-dav.invalid/sync/<log id>/<sequence>`, where the log is a collection's (its random
+ * id) or a home's (`home-<kind>-<owner, base64url>`).
  */
 import type { CollectionRecord } from "../store/collections.js";
+import type { CollectionKind } from "../store/keys.js";
 
 const PREFIX = "http://lambda-dav.invalid/sync/";
 
 export function syncToken(col: Pick<CollectionRecord, "id" | "seq">): string {
   return `${PREFIX}${col.id}/${col.seq}`;
+}
+
+/** The log id of a home's sync tokens. */
+export function homeLogId(kind: CollectionKind, owner: string): string {
+  return `home-${kind}-${Buffer.from(owner).toString("base64url")}`;
 }
 
 export function parseSyncToken(token: string): { id: string; seq: number } | undefined {

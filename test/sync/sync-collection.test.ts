@@ -326,3 +326,98 @@ describe("sync cost: a delta sync reads what changed, not the calendar", () => {
     assert.equal(col.id.length > 0, true);
   });
 });
+
+describe("RFC 6578 on a calendar home (Apple Calendar polls it for calendars added, renamed or removed)", () => {
+  async function syncHome(client: CalClient, token: string, opts: { limit?: number; level?: string } = {}) {
+    const limit = opts.limit ? `<D:limit><D:nresults>${opts.limit}</D:nresults></D:limit>` : "";
+    const res = await client.req("REPORT", "/calendars/bob/", {
+      headers: { ...XML_HEADERS, depth: "0" },
+      body: `<?xml version="1.0"?><D:sync-collection ${NS}><D:sync-token>${token}</D:sync-token><D:sync-level>${opts.level ?? "1"}</D:sync-level>${limit}<D:prop><D:displayname/><D:sync-token/></D:prop></D:sync-collection>`,
+    });
+    if (res.status !== 207) {
+      return {
+        status: res.status,
+        body: res.body,
+        token: "",
+        present: [] as string[],
+        removed: [] as string[],
+        truncated: false,
+        names: {} as Record<string, string>,
+      };
+    }
+    const root = parseXml(res.body);
+    const responses = parseMultistatus(res.body);
+    const names: Record<string, string> = {};
+    for (const r of responses) {
+      const dn = r.propstats.find((p) => p.status === 200)?.props.find((p) => p.name === "{DAV:}displayname");
+      if (dn) names[r.href] = dn.text;
+    }
+    return {
+      status: res.status,
+      body: res.body,
+      token: root.children.find((c) => c.name === "{DAV:}sync-token")?.text.trim() ?? "",
+      present: responses
+        .filter((r) => r.status === undefined)
+        .map((r) => r.href)
+        .sort(),
+      removed: responses
+        .filter((r) => r.status === 404)
+        .map((r) => r.href)
+        .sort(),
+      truncated: responses.some((r) => r.status === 507),
+      names,
+    };
+  }
+  const bob = new CalClient(server, "bob");
+
+  it("RFC 6578 §3.2, §3.5: the initial sync lists the calendars; a delta reports those created, renamed and deleted since", async () => {
+    await bob.newCalendar("work");
+    const first = await syncHome(bob, "");
+    assert.equal(first.status, 207, first.body);
+    assert.deepEqual(first.present, ["/calendars/bob/default/", "/calendars/bob/work/"]);
+    assert.match(first.token, /^http:\/\//);
+    assert.equal((await syncHome(bob, first.token)).present.length, 0, "nothing changed");
+
+    await bob.newCalendar("trip");
+    const rename = await bob.req("PROPPATCH", bob.calHref("work"), {
+      headers: XML_HEADERS,
+      body: `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Office</D:displayname></D:prop></D:set></D:propertyupdate>`,
+    });
+    assert.equal(rename.status, 207);
+    assert.equal((await bob.delete(bob.calHref("default"))).status, 204);
+    // A change inside a calendar is that calendar's own sync, not the home's.
+    assert.equal((await bob.put("trip", "e.ics", event("home-sync-e"))).status, 201);
+
+    const delta = await syncHome(bob, first.token);
+    assert.equal(delta.status, 207, delta.body);
+    assert.deepEqual(delta.present, ["/calendars/bob/trip/", "/calendars/bob/work/"]);
+    assert.equal(delta.names["/calendars/bob/work/"], "Office");
+    assert.deepEqual(delta.removed, ["/calendars/bob/default/"]);
+    assert.notEqual(delta.token, first.token);
+
+    // The home answers its own DAV:sync-token, the one the delta handed out.
+    const prop = await bob.req("PROPFIND", "/calendars/bob/", {
+      headers: { ...XML_HEADERS, depth: "0" },
+      body: `<D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop></D:propfind>`,
+    });
+    const [home] = parseMultistatus(prop.body);
+    assert.equal(home.propstats[0].props.find((p) => p.name === "{DAV:}sync-token")?.text, delta.token);
+  });
+
+  it("RFC 6578 §3.6: DAV:limit pages a delta with a 507 and a token that continues it; a token of a calendar is not the home's; infinite depth → 403", async () => {
+    const t0 = (await syncHome(bob, "")).token;
+    for (const n of ["p1", "p2", "p3"]) await bob.newCalendar(n);
+    const page = await syncHome(bob, t0, { limit: 2 });
+    assert.equal(page.present.length, 2);
+    assert.equal(page.truncated, true);
+    const rest = await syncHome(bob, page.token);
+    assert.deepEqual(rest.present, ["/calendars/bob/p3/"]);
+    const calToken = (await sync(bob, "p1", "")).token;
+    const foreign = await syncHome(bob, calToken);
+    assert.equal(foreign.status, 403);
+    assert.match(foreign.body, /valid-sync-token/);
+    const deep = await syncHome(bob, "", { level: "infinite" });
+    assert.equal(deep.status, 403);
+    assert.match(deep.body, /sync-traversal-supported/);
+  });
+});
