@@ -72,6 +72,18 @@ const CASES: Case[] = [
     precondition: "valid-calendar-data",
   },
   {
+    name: "a control character in a content line (RFC 5545 §3.1, §3.3.11)",
+    body: event("bad-input-ctl", "form\ffeed"),
+    status: 403,
+    precondition: "valid-calendar-data",
+  },
+  {
+    name: "an impossible DTSTART, month 13 and hour 25 (RFC 5545 §3.3.5)",
+    body: valid.replace(/DTSTART[^\r\n]*/, "DTSTART:20311345T250000Z"),
+    status: 403,
+    precondition: "valid-calendar-data",
+  },
+  {
     name: "two VCALENDARs concatenated (collective fixture)",
     body: fixture("collective-issue_1050_multiple_calendars.ics"),
     status: 403,

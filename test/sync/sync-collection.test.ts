@@ -328,9 +328,13 @@ describe("sync cost: a delta sync reads what changed, not the calendar", () => {
 });
 
 describe("RFC 6578 on a calendar home (Apple Calendar polls it for calendars added, renamed or removed)", () => {
-  async function syncHome(client: CalClient, token: string, opts: { limit?: number; level?: string } = {}) {
+  async function syncHome(
+    client: CalClient,
+    token: string,
+    opts: { limit?: number; level?: string; home?: string } = {},
+  ) {
     const limit = opts.limit ? `<D:limit><D:nresults>${opts.limit}</D:nresults></D:limit>` : "";
-    const res = await client.req("REPORT", "/calendars/bob/", {
+    const res = await client.req("REPORT", opts.home ?? "/calendars/bob/", {
       headers: { ...XML_HEADERS, depth: "0" },
       body: `<?xml version="1.0"?><D:sync-collection ${NS}><D:sync-token>${token}</D:sync-token><D:sync-level>${opts.level ?? "1"}</D:sync-level>${limit}<D:prop><D:displayname/><D:sync-token/></D:prop></D:sync-collection>`,
     });
@@ -419,5 +423,15 @@ describe("RFC 6578 on a calendar home (Apple Calendar polls it for calendars add
     const deep = await syncHome(bob, "", { level: "infinite" });
     assert.equal(deep.status, 403);
     assert.match(deep.body, /sync-traversal-supported/);
+  });
+
+  it("RFC 6578 on an address-book home: the address books, and a new one in the next delta", async () => {
+    const first = await syncHome(bob, "", { home: "/addressbooks/bob/" });
+    assert.equal(first.status, 207, first.body);
+    assert.deepEqual(first.present, ["/addressbooks/bob/default/"]);
+    const made = await bob.req("MKCOL", "/addressbooks/bob/friends/");
+    assert.equal(made.status, 201, made.body);
+    const delta = await syncHome(bob, first.token, { home: "/addressbooks/bob/" });
+    assert.deepEqual(delta.present, ["/addressbooks/bob/friends/"]);
   });
 });
