@@ -26,7 +26,7 @@ import { checkAccess } from "./webdav/access.js";
 import type { DavContext } from "./webdav/context.js";
 import { webdav } from "./webdav/module.js";
 import { objectHref, parseAddress, type Address } from "./webdav/paths.js";
-import { Registry, type DavModule } from "./webdav/registry.js";
+import { Registry, type DavModule, type MethodContext } from "./webdav/registry.js";
 import { ifPredicate, parseIfHeader } from "./webdav/if-header.js";
 import { conditionHeader, expectationOf, xmlBody } from "./webdav/request.js";
 import { etagOf, resolveTarget, type Target } from "./webdav/target.js";
@@ -145,7 +145,7 @@ async function dispatch(
   const target = await resolveTarget(ctx.store, address, user, def.member?.(req, address));
   if (def.creates) {
     return def.run(
-      { ...request, target, ifHolds: await ifHeader(ctx, req, user, address, target) },
+      { ...request, target, ifHeader: await ifHeader(ctx, req, user, address, target) },
       prepared,
     );
   }
@@ -155,7 +155,7 @@ async function dispatch(
       throw new PreconditionFailed("Nothing exists at this URL.");
     throw new NotFound("Nothing exists at this URL.");
   }
-  return def.run({ ...request, target, ifHolds: await ifHeader(ctx, req, user, address, target) }, prepared);
+  return def.run({ ...request, target, ifHeader: await ifHeader(ctx, req, user, address, target) }, prepared);
 }
 
 /**
@@ -168,16 +168,19 @@ async function ifHeader(
   user: UserRecord,
   address: Address,
   target: Target,
-): Promise<((etag: string | undefined) => boolean) | undefined> {
+): Promise<MethodContext["ifHeader"]> {
   const text = conditionHeader(req, "if");
   if (text === undefined) return undefined;
-  const holds = await ifPredicate(parseIfHeader(text), address, async (other) => {
-    // Another user's resource, or none at all: it exists for the header without any state.
-    if (!other || ("user" in other && other.user !== user.name)) return { tokens: [] };
-    return { etag: etagOf(await resolveTarget(ctx.store, other, user)), tokens: [] };
-  });
+  const productions = parseIfHeader(text);
+  const evaluate = () =>
+    ifPredicate(productions, address, async (other) => {
+      // Another user's resource, or none at all: it exists for the header without any state.
+      if (!other || ("user" in other && other.user !== user.name)) return { tokens: [] };
+      return { etag: etagOf(await resolveTarget(ctx.store, other, user)), tokens: [] };
+    });
+  const { holds, aboutOthers } = await evaluate();
   if (!holds(etagOf(target))) {
     throw new PreconditionFailed("No list of the If header holds for this resource (RFC 4918 §10.4).");
   }
-  return holds;
+  return { holds, refresh: aboutOthers ? async () => (await evaluate()).holds : undefined };
 }

@@ -20,6 +20,7 @@ import {
   parseIcal,
   timeProp,
 } from "./ical-instances.js";
+import { CHILD_COMPONENTS } from "./constraints.js";
 import { Clock, parseTimezoneText, secondsToUtc, utcToSeconds } from "./ical-time.js";
 
 export type Collation = "i;ascii-casemap" | "i;octet" | "i;unicode-casemap";
@@ -74,14 +75,6 @@ export function parseCalendarFilter(el: XmlElement): CompFilter {
   return root;
 }
 
-/** Components a comp-filter may name inside another (RFC 5545 §3.6, RFC 7953); X- names anywhere. */
-const CHILD_COMPONENTS: Record<string, string[]> = {
-  VCALENDAR: ["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE", "VAVAILABILITY"],
-  VEVENT: ["VALARM"],
-  VTODO: ["VALARM"],
-  VTIMEZONE: ["STANDARD", "DAYLIGHT"],
-  VAVAILABILITY: ["AVAILABLE"],
-};
 /** Components a time-range can apply to (RFC 4791 §9.9). */
 const TIMED_COMPONENTS = ["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VALARM", "VAVAILABILITY", "AVAILABLE"];
 /** Properties whose values are dates or date-times, the only ones a prop-filter time-range can test (§9.7.2). */
@@ -107,8 +100,8 @@ function checkPlacement(f: CompFilter, parent: string | undefined): void {
     throw invalid(`The outermost comp-filter must be VCALENDAR, not ${f.name}.`);
   }
   if (parent !== undefined && !x) {
-    const allowed = CHILD_COMPONENTS[parent];
-    if (allowed && !allowed.includes(f.name)) {
+    const allowed = CHILD_COMPONENTS[parent.toLowerCase()];
+    if (allowed && !allowed.includes(f.name.toLowerCase())) {
       throw invalid(`A ${f.name} cannot be inside a ${parent}; a comp-filter for it can never match.`);
     }
     if (f.name === "VCALENDAR") throw invalid("A VCALENDAR cannot be inside another component.");

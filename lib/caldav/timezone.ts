@@ -3,6 +3,7 @@
  * calendar-query's CALDAV:timezone (§9.8): a VCALENDAR holding exactly one valid VTIMEZONE and
  * nothing else.
  */
+import { excerpt } from "../errors.js";
 import { parseIcal } from "./ical-instances.js";
 
 /** Why the text is not such a time zone, or undefined when it is one. */
@@ -11,7 +12,7 @@ export function timezoneProblem(text: string): string | undefined {
   try {
     root = parseIcal(text);
   } catch (err) {
-    return `is not iCalendar data: ${(err as Error).message.slice(0, 120)}`;
+    return `is not iCalendar data: ${excerpt((err as Error).message)}`;
   }
   if (root.name !== "vcalendar") return "must be a VCALENDAR";
   const comps = root.getAllSubcomponents();

@@ -6,6 +6,7 @@ import ICAL from "ical.js";
 import { DavError, excerpt, Forbidden } from "../errors.js";
 import { controlCharacterMessage, findControlCharacter } from "../text/content-lines.js";
 import { cal } from "../xml/names.js";
+import { CHILD_COMPONENTS } from "./constraints.js";
 import { Clock, FLOATING_SLACK_SEC, MAX_SEC, MIN_SEC, secondsToUtc, utcToSeconds } from "./ical-time.js";
 import {
   alarmTriggers,
@@ -41,15 +42,6 @@ export interface ValidateOptions {
 const fail = (precondition: string, message: string) => new Forbidden(message, { name: cal(precondition) });
 const invalidData = (message: string) => fail("valid-calendar-data", message);
 const invalidObject = (message: string) => fail("valid-calendar-object-resource", message);
-
-/** Sub-components RFC 5545/7953 allow, by parent (X- components are allowed anywhere). */
-const KNOWN_CHILDREN: Record<string, string[]> = {
-  vcalendar: ["vevent", "vtodo", "vjournal", "vfreebusy", "vtimezone", "vavailability"],
-  vevent: ["valarm"],
-  vtodo: ["valarm"],
-  vtimezone: ["standard", "daylight"],
-  vavailability: ["available"],
-};
 
 /** RFC 5545 §3.2.7: ENCODING is 8BIT or BASE64 (QUOTED-PRINTABLE is vCalendar 1.0). */
 const ENCODINGS = ["8BIT", "BASE64"];
@@ -184,7 +176,7 @@ function validate(body: Buffer, opts: ValidateOptions): CalendarObjectInfo {
 
 /** Property names, known components, parameter sanity and decodable values throughout the tree. */
 function checkSyntax(comp: Component): void {
-  const allowed = KNOWN_CHILDREN[comp.name] ?? [];
+  const allowed = CHILD_COMPONENTS[comp.name] ?? [];
   for (const sub of comp.getAllSubcomponents()) {
     if (!sub.name.startsWith("x-") && !allowed.includes(sub.name)) {
       throw invalidData(

@@ -59,24 +59,28 @@ const BARE_ENCODINGS = new Set(["BASE64", "B", "QUOTED-PRINTABLE", "8BIT", "7BIT
 /**
  * The text with bare parameters named: older Apple Address Book and vCard 2.1-era exporters write
  * `PHOTO;BASE64:` or `TEL;HOME;PREF:`, which RFC 6350 §5 and RFC 2426 spell `ENCODING=b` and
- * `TYPE=HOME`. Only the first physical line of a property carries its parameters.
+ * `TYPE=HOME`. The parser's copy is unfolded first (RFC 6350 §3.2), so parameters folded onto a
+ * continuation line are named too; one pass over each line keeps it linear in the body's size.
  */
 export function withNamedParameters(text: string): string {
-  return text.replace(/^([^\s:;][^\r\n]*)$/gm, (line) => {
+  return text.replace(/\r?\n[ \t]/g, "").replace(/^[^\s:;][^\r\n]*$/gm, (line) => {
+    const cuts: number[] = [];
     let quoted = false;
     let colon = -1;
     for (let i = 0; i < line.length && colon < 0; i++) {
       if (line[i] === '"') quoted = !quoted;
-      else if (line[i] === ":" && !quoted) colon = i;
+      else if (quoted) continue;
+      else if (line[i] === ":") colon = i;
+      else if (line[i] === ";") cuts.push(i);
     }
-    if (colon < 0) return line;
-    const head = line.slice(0, colon);
-    if (!head.includes(";")) return line;
-    const parts = head.split(/;(?=(?:[^"]*"[^"]*")*[^"]*$)/);
-    const named = parts.map((p, i) => {
-      if (i === 0 || p.includes("=") || p === "") return p;
-      return BARE_ENCODINGS.has(p.toUpperCase()) ? `ENCODING=${p}` : `TYPE=${p}`;
+    if (colon < 0 || cuts.length === 0) return line;
+    let out = line.slice(0, cuts[0]);
+    cuts.forEach((at, k) => {
+      const p = line.slice(at + 1, k + 1 < cuts.length ? cuts[k + 1] : colon);
+      const named =
+        p === "" || p.includes("=") ? p : BARE_ENCODINGS.has(p.toUpperCase()) ? `ENCODING=${p}` : `TYPE=${p}`;
+      out += `;${named}`;
     });
-    return named.join(";") + line.slice(colon);
+    return out + line.slice(colon);
   });
 }

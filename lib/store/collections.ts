@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { logChange, type Change } from "./change-log.js";
 import type { Store } from "./client.js";
 import { AlreadyExists, EtagMismatch, ParentMissing } from "./errors.js";
+import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
 import { collectionKey, colPk, homePk, homeSeqKey, type CollectionKind } from "./keys.js";
 import { markForPurge, purgeCollection } from "./purge.js";
 import { queryAll, type Item } from "./query.js";
@@ -251,20 +252,22 @@ export function applyPropertyChange(
 
 /**
  * Apply a PROPPATCH atomically, advancing the sequence and logging the change in one transaction.
- * `holds`: the client's condition on the collection's version, checked again in every round.
+ * `expect`: the client's conditions on the collection's version, checked in every round against
+ * the version that round's transaction demands.
  */
 export async function updateCollectionProps(
   store: Store,
   ref: CollectionRef,
   change: PropertyChange,
   first?: CollectionRecord,
-  holds?: (etag: string) => boolean,
+  expect: Expectation = {},
 ): Promise<CollectionRecord> {
   let col = first;
+  const rounds = new RoundExpectation(expect);
   return withRetries(async () => {
     col ??= await getCollection(store, ref);
     if (!col) throw new ParentMissing("the collection does not exist");
-    if (holds && !holds(collectionEtag(col))) throw new EtagMismatch(collectionEtag(col));
+    if (!satisfies(await rounds.next(), collectionEtag(col))) throw new EtagMismatch(collectionEtag(col));
     const now = new Date().toISOString();
     const { props, dead } = applyPropertyChange(col, change);
     const home = await getHomeSeq(store, col.kind, col.owner);
@@ -291,10 +294,12 @@ export async function updateCollectionProps(
 export async function deleteCollection(
   store: Store,
   col: CollectionRecord,
-  options: { unchanged?: boolean } = {},
+  options: { unchanged?: boolean; expect?: Expectation } = {},
 ): Promise<void> {
   const sameId = equals("id", { S: col.id });
+  const rounds = new RoundExpectation(options.expect ?? {});
   await withRetries(async () => {
+    if (!satisfies(await rounds.next(), collectionEtag(col))) throw new EtagMismatch(collectionEtag(col));
     const home = await getHomeSeq(store, col.kind, col.owner);
     const tx = new WriteTx(store).delete(
       "collection",

@@ -18,6 +18,7 @@ import {
   type CollectionRef,
 } from "./collections.js";
 import { EtagMismatch, NotFound, ParentMissing, UidChanged, UidConflict } from "./errors.js";
+import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
 import { colPk, objectKey, uidKey } from "./keys.js";
 import { queryAll, type Item } from "./query.js";
 import { backoff, RETRY, withRetries } from "./transact.js";
@@ -37,28 +38,6 @@ export interface ObjectRecord {
   spanStart?: string;
   spanEnd?: string;
   body?: Buffer;
-}
-
-/** What the client required of the current state (RFC 9110 §13.1.1, §13.1.2). */
-export interface Expectation {
-  ifMatch?: "*" | string[];
-  ifNoneMatch?: "*" | string[];
-  /** A further condition of the client's on the current ETag (undefined: absent), e.g. the If header's. */
-  holds?: (etag: string | undefined) => boolean;
-}
-
-/** Whether a resource whose current ETag is `etag` (undefined: absent) satisfies the expectation. */
-export function satisfies(expect: Expectation, etag: string | undefined): boolean {
-  if (expect.ifMatch) {
-    if (etag === undefined) return false;
-    if (expect.ifMatch !== "*" && !expect.ifMatch.includes(etag)) return false;
-  }
-  if (expect.ifNoneMatch) {
-    if (expect.ifNoneMatch === "*" && etag !== undefined) return false;
-    if (Array.isArray(expect.ifNoneMatch) && etag !== undefined && expect.ifNoneMatch.includes(etag))
-      return false;
-  }
-  return expect.holds ? expect.holds(etag) : true;
 }
 
 /** Strong ETag from the body's bytes: a byte-identical body always has the same ETag. */
@@ -169,6 +148,8 @@ export async function getObjects(
   return found;
 }
 
+export { satisfies, type Expectation } from "./expectation.js";
+
 export interface NewObject {
   name: string;
   body: Buffer;
@@ -207,14 +188,18 @@ export async function putObject(
   options: WriteOptions = {},
 ): Promise<PutResult> {
   const round = new Rounds(store, ref, options);
+  const rounds = new RoundExpectation(expect);
   const etag = etagFor(input.body);
   return withRetries(async () => {
     const col = await round.collection();
+    const e = await rounds.next();
     // With If-None-Match: * there is nothing to learn from a read: the condition demands absence.
-    const existing = await round.member(expect.ifNoneMatch === "*" ? undefined : input.name);
+    const existing = await round.member(e.ifNoneMatch === "*" ? undefined : input.name);
     // The client's preconditions hold for the state this round read, and the write's condition pins
     // that state: an ETag list of any length costs one comparison, not a clause per tag.
-    if (!satisfies(expect, existing?.etag)) throw new EtagMismatch(existing?.etag);
+    if (!satisfies(e, existing?.etag)) throw new EtagMismatch(existing?.etag);
+    // The condition below refuses it too; a consistent read that already shows it spares the write.
+    if (existing && existing.uid !== input.uid) throw new UidChanged(existing.uid, input.name);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
     recordChanges(tx, col, [{ op: "put", name: input.name }], {
@@ -254,7 +239,7 @@ export async function putObject(
     tx.guard(round.guards);
     const failed = await tx.commit();
     if (!failed) return { created: !existing, etag };
-    return round.lost(failed, expect, () => {
+    return round.lost(failed, e, () => {
       const old = failed.old("object");
       if (old?.uid?.S !== undefined && old.uid.S !== input.uid) throw new UidChanged(old.uid.S, input.name);
       if (failed.has("uid"))
@@ -277,14 +262,16 @@ export async function deleteObject(
   options: WriteOptions = {},
 ): Promise<void> {
   const round = new Rounds(store, ref, options);
+  const rounds = new RoundExpectation(expect);
   return withRetries(async () => {
     const col = await round.collection();
+    const e = await rounds.next();
     const existing = await round.member(name);
     if (!existing) {
-      if (expect.ifMatch) throw new EtagMismatch(undefined);
+      if (e.ifMatch) throw new EtagMismatch(undefined);
       throw new NotFound(`no resource ${name}`);
     }
-    if (!satisfies(expect, existing.etag)) throw new EtagMismatch(existing.etag);
+    if (!satisfies(e, existing.etag)) throw new EtagMismatch(existing.etag);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
     recordChanges(tx, col, [{ op: "delete", name }], { now, bytesDelta: -existing.size });
@@ -293,7 +280,7 @@ export async function deleteObject(
     tx.guard(round.guards);
     const failed = await tx.commit();
     if (!failed) return;
-    return round.lost(failed, expect);
+    return round.lost(failed, e);
   });
 }
 

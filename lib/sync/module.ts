@@ -7,7 +7,7 @@ import { collectionEtag } from "../store/collections.js";
 import type { DavModule } from "../webdav/registry.js";
 import { cs, dav } from "../xml/names.js";
 import { syncCollection } from "./sync-collection.js";
-import { homeLogId, syncToken } from "./token.js";
+import { syncToken } from "./token.js";
 
 export const sync: DavModule = {
   name: "sync",
@@ -20,14 +20,7 @@ export const sync: DavModule = {
   ],
   properties: [
     { name: cs("getctag"), get: (r) => (r.type === "collection" ? collectionEtag(r.col) : undefined) },
-    {
-      name: dav("sync-token"),
-      get(r) {
-        if (r.type === "collection") return syncToken(r.col);
-        if (r.type === "home" && r.seq !== undefined)
-          return syncToken({ id: homeLogId(r.kind, r.user), seq: r.seq });
-        return undefined;
-      },
-    },
+    // A home's tokens come from its sync-collection REPORT: reading the home's sequence costs a read.
+    { name: dav("sync-token"), get: (r) => (r.type === "collection" ? syncToken(r.col) : undefined) },
   ],
 };

@@ -5,13 +5,13 @@
  * changed members are then fetched with BatchGetItem, and removed ones are reported as 404. The log
  * is complete from sequence 0, so a truncated answer (DAV:limit) can always hand out a token in the
  * middle of it (§3.6). On a home (as Apple Calendar polls it) the members are the collections: a
- * delta reports those created, changed (their properties) or removed since the token, from the
- * home's own log; changes inside a collection show in that collection's sync-token and getctag.
+ * delta reports those created, changed (properties or members) or removed since the token, from
+ * the home's own log and the sequences of the collections the token has seen.
  */
 import { BadRequest, DavError, Forbidden } from "../errors.js";
 import type { DavResponse } from "../http/message.js";
 import { changesBetween, homeChangesBetween, type ChangeEntry } from "../store/change-log.js";
-import { listCollections, type CollectionRecord } from "../store/collections.js";
+import { getHomeSeq, listCollections, type CollectionRecord } from "../store/collections.js";
 import { getObjects } from "../store/objects.js";
 import { memberResponse, needsBody, parseMemberProps } from "../webdav/member-response.js";
 import { collectionHref, objectHref } from "../webdav/paths.js";
@@ -31,6 +31,8 @@ interface SyncRequest {
   level: "1" | "infinite";
   /** The point of the log the client has seen: 0 for an initial sync. */
   from: number;
+  /** A home token's record of its collections' sequences. */
+  seen?: Map<string, number>;
   initial: boolean;
   limit?: number;
 }
@@ -41,18 +43,23 @@ function readRequest(body: XmlElement, log: { id: string; seq: number }): SyncRe
   if (level !== "1" && level !== "infinite") throw new BadRequest(`Unsupported sync-level '${level}'.`);
   const tokenText = child(body, dav("sync-token"))?.text.trim() ?? "";
   let from = 0;
+  let seen: Map<string, number> | undefined;
   if (tokenText !== "") {
     const token = parseSyncToken(tokenText);
     if (!token) throw invalidToken("not a token of this server");
     if (token.id !== log.id) throw invalidToken("it belongs to another collection");
     if (token.seq > log.seq) throw invalidToken("it is newer than the collection");
     from = token.seq;
+    if (token.mark !== undefined) {
+      seen = decodeSeen(token.mark);
+      if (!seen) throw invalidToken("its record of collections is damaged");
+    }
   }
   const limitText = child(child(body, dav("limit")) ?? body, dav("nresults"))?.text.trim();
   const limit = limitText !== undefined && child(body, dav("limit")) ? Number(limitText) : undefined;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new BadRequest("DAV:nresults must be a positive integer.");
-  return { level, from, initial: tokenText === "", limit };
+  return { level, from, seen, initial: tokenText === "", limit };
 }
 
 /**
@@ -113,9 +120,15 @@ export async function syncCollection(m: ResourceContext, body: XmlElement): Prom
   return multistatusResponse(renderMultistatus(responses, { syncToken: syncToken({ id: col.id, seq }) }));
 }
 
-/** sync-collection on a home: its collections, from the home's own log. */
+/**
+ * sync-collection on a home: its collections. A delta reports those the home's log names since
+ * the token (created, properties changed, deleted) and those whose own sequence moved since the
+ * token, which carries the sequence of every collection it has seen (their members changed).
+ */
 async function syncHome(m: ResourceContext, home: HomeTarget, body: XmlElement): Promise<DavResponse> {
-  const log = { id: homeLogId(home.kind, home.user), seq: home.seq ?? 0 };
+  // The sequence first, then the listing: a change in between shows in both, never in neither.
+  const seq = await getHomeSeq(m.ctx.store, home.kind, home.user);
+  const log = { id: homeLogId(home.kind, home.user), seq };
   const request = readRequest(body, log);
   if (request.level === "infinite") {
     throw new Forbidden("sync-level infinite is not supported on a home; sync each collection.", {
@@ -125,38 +138,73 @@ async function syncHome(m: ResourceContext, home: HomeTarget, body: XmlElement):
   const props = parseMemberProps(m.registry, body);
   const env = propertyEnv(m);
   const minimal = wantsMinimal(m.req);
-  const current = new Map(
-    (await listCollections(m.ctx.store, home.kind, home.user)).map((c) => [c.name, c] as const),
-  );
+  const listed = await listCollections(m.ctx.store, home.kind, home.user);
   const response = (col: CollectionRecord): MultistatusResponse => {
     const t = collectionTarget(col);
     return { href: t.href, propstats: propstatsFor(t, props.request, env, minimal) };
   };
+  const token = (logSeq: number, seen: Map<string, number>) =>
+    syncToken({ id: log.id, seq: logSeq, mark: encodeSeen(seen) });
+  const now = new Map(listed.map((c) => [c.id, c.seq] as const));
   if (request.initial) {
     // Collections older than the home's log have no entry in it, so the first answer is a listing.
-    if (request.limit !== undefined && current.size > request.limit) {
+    if (request.limit !== undefined && listed.length > request.limit) {
       throw new DavError(
         507,
-        `The home holds ${current.size} collections, more than the limit of ${request.limit}.`,
-        {
-          name: dav("number-of-matches-within-limits"),
-        },
+        `The home holds ${listed.length} collections, more than the limit of ${request.limit}.`,
+        { name: dav("number-of-matches-within-limits") },
       );
     }
-    const responses = [...current.values()].map(response);
-    return multistatusResponse(renderMultistatus(responses, { syncToken: syncToken(log) }));
+    return multistatusResponse(renderMultistatus(listed.map(response), { syncToken: token(seq, now) }));
   }
-  const changes = await homeChangesBetween(m.ctx.store, home.kind, home.user, request.from, log.seq);
-  const { entries, seq, truncated } = latestChanges(changes, log.seq, request.limit, {
-    skipProps: false,
-    initial: false,
-  });
-  const responses: MultistatusResponse[] = entries.map(([name, e]) => {
-    const col = current.get(name);
+  const seen = request.seen ?? new Map<string, number>();
+  const changes = await homeChangesBetween(m.ctx.store, home.kind, home.user, request.from, seq);
+  const fromLog = latestChanges(changes, seq, request.limit, { skipProps: false, initial: false });
+  const byName = new Map(listed.map((c) => [c.name, c] as const));
+  const responses: MultistatusResponse[] = fromLog.entries.map(([name, e]) => {
+    const col = byName.get(name);
     return col && e.op !== "delete"
       ? response(col)
       : { href: collectionHref(home.kind, home.user, name), status: 404 };
   });
-  if (truncated) responses.push(more(home.href));
-  return multistatusResponse(renderMultistatus(responses, { syncToken: syncToken({ id: log.id, seq }) }));
+  if (fromLog.truncated) {
+    // The next page resumes in the log; member changes wait for the page that ends it. What this
+    // page reported is seen as it is now.
+    const reported = new Map(seen);
+    for (const [name] of fromLog.entries) {
+      const col = byName.get(name);
+      if (col) reported.set(col.id, col.seq);
+    }
+    responses.push(more(home.href));
+    return multistatusResponse(renderMultistatus(responses, { syncToken: token(fromLog.seq, reported) }));
+  }
+  const named = new Set(fromLog.entries.map(([name]) => name));
+  const touched = listed.filter((c) => !named.has(c.name) && seen.get(c.id) !== c.seq);
+  const room = request.limit === undefined ? touched.length : Math.max(0, request.limit - responses.length);
+  const next = new Map(now);
+  // What does not fit keeps the sequence the client saw, so the next page reports it.
+  for (const c of touched.slice(room)) {
+    const before = seen.get(c.id);
+    if (before === undefined) next.delete(c.id);
+    else next.set(c.id, before);
+  }
+  responses.push(...touched.slice(0, room).map(response));
+  if (touched.length > room) responses.push(more(home.href));
+  return multistatusResponse(renderMultistatus(responses, { syncToken: token(seq, next) }));
+}
+
+/** A home token's record of the collections it has seen: id and sequence of each, base64url. */
+function encodeSeen(seen: Map<string, number>): string {
+  return Buffer.from([...seen].map(([id, n]) => `${id}:${n}`).join(",")).toString("base64url");
+}
+
+function decodeSeen(mark: string): Map<string, number> | undefined {
+  const text = Buffer.from(mark, "base64url").toString("utf8");
+  const seen = new Map<string, number>();
+  for (const part of text === "" ? [] : text.split(",")) {
+    const m = /^([A-Za-z0-9_-]+):(\d{1,12})$/.exec(part);
+    if (!m) return undefined;
+    seen.set(m[1], Number(m[2]));
+  }
+  return seen;
 }

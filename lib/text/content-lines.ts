@@ -15,11 +15,12 @@ export interface ControlCharacter {
 
 /**
  * The first control character in the text: anything below U+0020 but HTAB, and U+007F. Line
- * breaks are CRLF or a lone LF (tolerated); a CR not followed by LF is a control character.
+ * breaks are CRLF or a lone LF (tolerated), and a last line may end in a lone CR; any other CR not
+ * followed by LF (a CR CR LF line end, a CR inside a value) is a control character.
  */
 export function findControlCharacter(text: string): ControlCharacter | undefined {
   // eslint-disable-next-line no-control-regex
-  const m = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|\r(?!\n)/.exec(text);
+  const m = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|\r(?!\n|$)/.exec(text);
   if (!m) return undefined;
   const lines = text.slice(0, m.index).split("\n");
   // The property is named on the last line that does not continue a folded one.

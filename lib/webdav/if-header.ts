@@ -116,14 +116,15 @@ const listHolds = (list: IfCondition[], state: ResourceState) =>
   list.every((c) => c.not !== matches(c, state));
 
 /**
- * The header as a predicate on the request URL's ETag. `lookup` gives the state of another
- * resource a tagged list names (a resource the user may not see has none).
+ * The header as a predicate on the request URL's ETag, and whether lists about other resources
+ * took part (their state can change under a write that retries, so it is read again then).
+ * `lookup` gives the state of another resource a tagged list names (one the user may not see has none).
  */
 export async function ifPredicate(
   productions: IfProduction[],
   request: Address,
   lookup: (a: Address | undefined) => Promise<ResourceState>,
-): Promise<(etag: string | undefined) => boolean> {
+): Promise<{ holds: (etag: string | undefined) => boolean; aboutOthers: boolean }> {
   const here = addressHref(request);
   const ours: IfCondition[][] = [];
   const others = new Map<string, IfCondition[][]>();
@@ -138,9 +139,10 @@ export async function ifPredicate(
       `The If header names ${others.size} resources; at most ${MAX_TAGGED_RESOURCES} are accepted.`,
     );
   }
+  const aboutOthers = others.size > 0;
   for (const [key, lists] of others) {
     const state = await lookup(key.startsWith("\u0000") ? undefined : addressOfHref(key));
-    if (lists.some((l) => listHolds(l, state))) return () => true;
+    if (lists.some((l) => listHolds(l, state))) return { holds: () => true, aboutOthers };
   }
-  return (etag) => ours.some((l) => listHolds(l, { etag, tokens: [] }));
+  return { holds: (etag) => ours.some((l) => listHolds(l, { etag, tokens: [] })), aboutOthers };
 }

@@ -1,13 +1,15 @@
 /**
  * GET, HEAD, PUT and DELETE (RFC 4918 §9.4, §9.6, §9.7; RFC 4791 §5.3.2). The member's kind of
- * collection validates what a PUT stores; the client's If-Match / If-None-Match travel into the
- * DynamoDB condition of the write, so a stale ETag fails with 412 even when two writers race, and
- * modules' guards (locks, tasks) take part in the same transaction.
+ * collection validates what a PUT stores; the client's If-Match, If-None-Match and If header go to
+ * the store, which checks them against the state each round of the write reads and demands that
+ * state in the write's DynamoDB condition, so a stale ETag fails with 412 even when two writers
+ * race; modules' guards (locks, tasks) take part in the same transaction.
  */
 import { BadRequest, Conflict, NotFound, PreconditionFailed } from "../errors.js";
 import type { DavRequest, DavResponse } from "../http/message.js";
 import { collectionEtag, deleteCollection } from "../store/collections.js";
 import { ParentMissing } from "../store/errors.js";
+import { satisfies, type Expectation } from "../store/expectation.js";
 import { deleteObject, listObjects, putObject } from "../store/objects.js";
 import { resumePurges } from "../store/purge.js";
 import { checkName } from "./limits.js";
@@ -17,7 +19,7 @@ import type { MethodContext, ResourceContext } from "./registry.js";
 import { expectationOf } from "./request.js";
 
 /** The client's conditions on a member write: If-Match, If-None-Match and the If header. */
-const writeExpectation = (m: MethodContext) => ({ ...expectationOf(m.req), holds: m.ifHolds });
+const writeExpectation = (m: MethodContext): Expectation => ({ ...expectationOf(m.req), ...m.ifHeader });
 
 /** PUT with If-None-Match: * reads nothing of the member: the write's condition demands its absence. */
 export const putReads = (req: DavRequest): MemberRead =>
@@ -137,12 +139,13 @@ export async function del(m: ResourceContext): Promise<DavResponse> {
     return { status: 204, headers: {} };
   }
   if (t.type !== "collection") throw new Error("DELETE is allowed on collections and members only");
-  const im = expectationOf(m.req).ifMatch;
-  if (im && im !== "*" && !im.includes(collectionEtag(t.col)))
-    throw new PreconditionFailed("The collection changed.");
+  const expect = writeExpectation(m);
+  if (!satisfies(expect, collectionEtag(t.col))) throw new PreconditionFailed("The collection changed.");
   try {
-    // With If-Match, the delete's DynamoDB condition also demands the version the client named.
-    await deleteCollection(store, t.col, { unchanged: im !== undefined && im !== "*" });
+    // Under the client's conditions the delete's DynamoDB condition also demands the version they were checked on.
+    const conditioned =
+      (expect.ifMatch !== undefined && expect.ifMatch !== "*") || expect.holds !== undefined;
+    await deleteCollection(store, t.col, { unchanged: conditioned, expect });
   } catch (err) {
     if (err instanceof ParentMissing) throw new NotFound(`There is no collection at ${t.href}.`);
     throw err;

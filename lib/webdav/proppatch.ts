@@ -41,7 +41,7 @@ export async function proppatch(m: ResourceContext, ops: PropertyOp[]): Promise<
       { kind: col.kind, owner: col.owner, name: col.name },
       plan.change,
       col,
-      m.ifHolds,
+      m.ifHeader,
     );
   }
   return multistatusResponse(

@@ -9,6 +9,7 @@
  */
 import type { DavRequest, DavResponse } from "../http/message.js";
 import type { CollectionRecord, NewCollection } from "../store/collections.js";
+import type { Expectation } from "../store/expectation.js";
 import type { CollectionKind } from "../store/keys.js";
 import type { NewObject, ObjectRecord } from "../store/objects.js";
 import type { Guard } from "../store/tx.js";
@@ -34,7 +35,7 @@ export interface RequestContext {
 export interface MethodContext extends RequestContext {
   target: Target;
   /** The If header (RFC 4918 §10.4) as a condition on the target's ETag, for writes to evaluate again. */
-  ifHolds?: (etag: string | undefined) => boolean;
+  ifHeader?: Pick<Expectation, "holds" | "refresh">;
 }
 
 /** A handler that runs only where something is mapped. */

@@ -7,7 +7,6 @@
 import {
   collectionEtag,
   getCollection,
-  getHomeSeq,
   listCollections,
   type CollectionRecord,
 } from "../store/collections.js";
@@ -25,8 +24,7 @@ import {
   type Address,
 } from "./paths.js";
 
-/** A home; `seq` is its sequence (the changes of its collections) where resolution read it. */
-export type HomeTarget = { type: "home"; href: string; kind: CollectionKind; user: string; seq?: number };
+export type HomeTarget = { type: "home"; href: string; kind: CollectionKind; user: string };
 export type CollectionTarget = { type: "collection"; href: string; col: CollectionRecord };
 export type ObjectTarget = { type: "object"; href: string; col: CollectionRecord; obj: ObjectRecord };
 
@@ -80,10 +78,7 @@ export async function resolveTarget(
     case "homes":
       return { type: "homes", href, kind: address.kind };
     case "home":
-      return {
-        ...homeTarget(address.kind, address.user),
-        seq: await getHomeSeq(store, address.kind, address.user),
-      };
+      return homeTarget(address.kind, address.user);
     case "collection": {
       if (member === "skip")
         return { type: "unmapped", href, parent: homeTarget(address.kind, address.user), assumed: true };

@@ -33,15 +33,26 @@ export class XmlParseError extends Error {
   override name = "XmlParseError";
 }
 
-/** Request bodies are UTF-8 (a BOM is allowed); a byte sequence that is not is not well-formed XML. */
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+/**
+ * Request bodies are UTF-8, or UTF-16 with its byte-order mark (XML 1.0 §4.3.3: every processor
+ * reads both); a byte sequence that is neither is not well-formed XML.
+ */
+function decode(body: Buffer): string {
+  const encoding =
+    body[0] === 0xff && body[1] === 0xfe
+      ? "utf-16le"
+      : body[0] === 0xfe && body[1] === 0xff
+        ? "utf-16be"
+        : "utf-8";
+  return new TextDecoder(encoding, { fatal: true }).decode(body);
+}
 
 export function parseXml(input: Buffer | string): XmlElement {
   let text: string;
   try {
-    text = typeof input === "string" ? input : utf8.decode(input);
+    text = typeof input === "string" ? input : decode(input);
   } catch {
-    throw new XmlParseError("the body is not valid UTF-8 (XML 1.0 §4.3.3); send UTF-8");
+    throw new XmlParseError("the body is not valid UTF-8 or UTF-16 (XML 1.0 §4.3.3); send UTF-8");
   }
   const parser = new SaxesParser({ xmlns: true, position: true });
   const stack: XmlElement[] = [];

@@ -292,6 +292,17 @@ describe("RFC 5545: recurring tasks, control characters, impossible dates; short
     assert.doesNotThrow(() =>
       validateCalendarObject(ics(...event("DTSTART:20240101T100000Z", "SUMMARY:tab\there")), OPTS),
     );
+    // A last line ending in a lone CR (a cut-off CRLF) is a line end, not a control character.
+    const cut = ics(...event("DTSTART:20240101T100000Z"))
+      .toString()
+      .replace(/\n$/, "");
+    assert.doesNotThrow(() => validateCalendarObject(Buffer.from(cut), OPTS));
+    // A CR CR LF line end is not.
+    const doubled = ics(...event("DTSTART:20240101T100000Z"))
+      .toString()
+      .replace("SUMMARY", "X")
+      .replace(/\r\n/, "\r\r\n");
+    rejects(Buffer.from(doubled), "valid-calendar-data", /Line 1 \(BEGIN\).*U\+000D/);
   });
 
   it("RFC 5545 §3.3.4, §3.3.5: impossible dates and times are refused naming the property, before they roll over", () => {

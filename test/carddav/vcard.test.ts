@@ -49,7 +49,7 @@ describe("RFC 6352 vCard resources", () => {
       .replace("VERSION:3.0\r\n", "VERSION:3.0\r\nUID:mac-address-book\r\n");
     const bare = card("card-bare", "Bare Params").replace(
       "END:VCARD",
-      "TEL;HOME;PREF:+1 555 0100\r\nEMAIL;INTERNET:bare@example.com\r\nEND:VCARD",
+      "TEL;HOME;PREF:+1 555 0100\r\nEMAIL;INTERNET:bare@example.com\r\nTEL;TYPE=CELL;HO\r\n ME:+1 555 0101\r\nEND:VCARD",
     );
     for (const [name, body] of [
       ["mac.vcf", mac],

@@ -374,7 +374,7 @@ describe("RFC 6578 on a calendar home (Apple Calendar polls it for calendars add
   }
   const bob = new CalClient(server, "bob");
 
-  it("RFC 6578 §3.2, §3.5: the initial sync lists the calendars; a delta reports those created, renamed and deleted since", async () => {
+  it("RFC 6578 §3.2, §3.5: the initial sync lists the calendars; a delta reports those created, renamed, deleted, or whose events changed since", async () => {
     await bob.newCalendar("work");
     const first = await syncHome(bob, "");
     assert.equal(first.status, 207, first.body);
@@ -389,7 +389,6 @@ describe("RFC 6578 on a calendar home (Apple Calendar polls it for calendars add
     });
     assert.equal(rename.status, 207);
     assert.equal((await bob.delete(bob.calHref("default"))).status, 204);
-    // A change inside a calendar is that calendar's own sync, not the home's.
     assert.equal((await bob.put("trip", "e.ics", event("home-sync-e"))).status, 201);
 
     const delta = await syncHome(bob, first.token);
@@ -399,13 +398,12 @@ describe("RFC 6578 on a calendar home (Apple Calendar polls it for calendars add
     assert.deepEqual(delta.removed, ["/calendars/bob/default/"]);
     assert.notEqual(delta.token, first.token);
 
-    // The home answers its own DAV:sync-token, the one the delta handed out.
-    const prop = await bob.req("PROPFIND", "/calendars/bob/", {
-      headers: { ...XML_HEADERS, depth: "0" },
-      body: `<D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop></D:propfind>`,
-    });
-    const [home] = parseMultistatus(prop.body);
-    assert.equal(home.propstats[0].props.find((p) => p.name === "{DAV:}sync-token")?.text, delta.token);
+    // A change inside a calendar names that calendar in the next delta, and only it.
+    assert.equal((await bob.put("work", "w.ics", event("home-sync-w"))).status, 201);
+    const inside = await syncHome(bob, delta.token);
+    assert.deepEqual(inside.present, ["/calendars/bob/work/"]);
+    assert.deepEqual(inside.removed, []);
+    assert.deepEqual((await syncHome(bob, inside.token)).present, [], "and then nothing");
   });
 
   it("RFC 6578 §3.6: DAV:limit pages a delta with a 507 and a token that continues it; a token of a calendar is not the home's; infinite depth → 403", async () => {

@@ -160,3 +160,17 @@ describe("dead property values: serialising and writing back (RFC 4918 §4.3)", 
     assert.equal(parseXml(body).children[0].children[0].text, "/x/");
   });
 });
+
+describe("XML 1.0 §4.3.3: encodings of request bodies", () => {
+  it("UTF-8 and UTF-16 with a byte-order mark are read; bytes that are neither are refused", () => {
+    const xml = `<D:propfind xmlns:D="DAV:"><D:prop><D:displayname>Grüße</D:displayname></D:prop></D:propfind>`;
+    for (const body of [
+      Buffer.from(xml),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml, "utf16le")]),
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(xml, "utf16le").swap16()]),
+    ]) {
+      assert.equal(parseXml(body).children[0].children[0].text, "Grüße");
+    }
+    assert.throws(() => parseXml(Buffer.from([0x3c, 0x61, 0xff, 0x2f, 0x3e])), /not valid UTF-8 or UTF-16/);
+  });
+});
