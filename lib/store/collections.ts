@@ -107,9 +107,8 @@ export async function createCollection(store: Store, input: NewCollection): Prom
     ...(record.components ? { components: { L: record.components.map((c) => ({ S: c })) } } : {}),
   };
   await withRetries(async () => {
-    const home = await getHomeSeq(store, record.kind, record.owner);
     const tx = new WriteTx(store).put("collection", item, absent);
-    recordHomeChange(tx, record, home, { op: "put", name: record.name }, now);
+    await recordHomeChange(store, tx, record, { op: "put", name: record.name }, now);
     const failed = await tx.commit();
     if (!failed) return true;
     if (failed.has("collection")) throw new AlreadyExists("collection exists");
@@ -208,11 +207,18 @@ export async function getHomeSeq(store: Store, kind: CollectionKind, owner: stri
 }
 
 /**
- * Add to a transaction the advance of the home's sequence from `seq` (part `home`, conditioned on
- * that value; a failure means another change in the home came first: retry) and its log entry
+ * Read the home's sequence and add to a transaction its advance (part `home`, conditioned on the
+ * value read; a failure means another change in the home came first: retry) and its log entry
  * (part `home-change`), so a sync of the home (RFC 6578 on a calendar home) sees the change.
  */
-function recordHomeChange(tx: WriteTx, col: CollectionRef, seq: number, change: Change, now: string): void {
+async function recordHomeChange(
+  store: Store,
+  tx: WriteTx,
+  col: CollectionRef,
+  change: Change,
+  now: string,
+): Promise<void> {
+  const seq = await getHomeSeq(store, col.kind, col.owner);
   tx.update(
     "home",
     homeSeqKey(col.kind, col.owner),
@@ -270,13 +276,12 @@ export async function updateCollectionProps(
     if (!satisfies(await rounds.next(), collectionEtag(col))) throw new EtagMismatch(collectionEtag(col));
     const now = new Date().toISOString();
     const { props, dead } = applyPropertyChange(col, change);
-    const home = await getHomeSeq(store, col.kind, col.owner);
     const tx = new WriteTx(store);
     recordChanges(tx, col, [{ op: "props", name: "" }], {
       now,
       set: { props: strMap(props), dead: strMap(dead) },
     });
-    recordHomeChange(tx, col, home, { op: "props", name: col.name }, now);
+    await recordHomeChange(store, tx, col, { op: "props", name: col.name }, now);
     const failed = await tx.commit();
     if (!failed) return { ...col, seq: col.seq + 1, modified: now, props, dead };
     const stale = col;
@@ -288,8 +293,9 @@ export async function updateCollectionProps(
 
 /**
  * Delete a collection: its item goes and a purge marker appears in one transaction, then the
- * partition is purged (purge.ts). `unchanged`: the client's If-Match named this version, so the
- * delete is conditioned on the sequence read as well as the id.
+ * partition is purged (purge.ts). `unchanged`: the client conditioned the delete on this version
+ * (If-Match, the If header), so it is conditioned on the sequence read as well as the id;
+ * `expect` is checked against that version in every round.
  */
 export async function deleteCollection(
   store: Store,
@@ -300,14 +306,13 @@ export async function deleteCollection(
   const rounds = new RoundExpectation(options.expect ?? {});
   await withRetries(async () => {
     if (!satisfies(await rounds.next(), collectionEtag(col))) throw new EtagMismatch(collectionEtag(col));
-    const home = await getHomeSeq(store, col.kind, col.owner);
     const tx = new WriteTx(store).delete(
       "collection",
       collectionKey(col.kind, col.owner, col.name),
       options.unchanged ? allOf(sameId, equals("seq", { N: String(col.seq) })) : sameId,
     );
     markForPurge(tx, "purge", col.id, col.owner);
-    recordHomeChange(tx, col, home, { op: "delete", name: col.name }, new Date().toISOString());
+    await recordHomeChange(store, tx, col, { op: "delete", name: col.name }, new Date().toISOString());
     const failed = await tx.commit();
     if (!failed) return true;
     if (failed.has("collection")) {

@@ -40,7 +40,7 @@ export function propstatsFor(
   env: PropertyEnv,
   minimal: boolean,
 ): PropStat[] {
-  const properties = [...env.registry.properties.values()];
+  const properties = env.registry.propertyList;
   const dead = r.type === "collection" ? r.col.dead : {};
   if (request.kind === "propname") {
     const names = properties.filter((p) => p.get(r, env) !== undefined).map((p) => p.name);

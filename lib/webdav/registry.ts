@@ -201,6 +201,8 @@ export class Registry {
   readonly reports = new Map<string, ReportDef>();
   /** In registration order, which is the order allprop and propname list them. */
   readonly properties = new Map<string, PropertyDef>();
+  /** The same, as a list built once (allprop and propname walk it for every resource). */
+  readonly propertyList: PropertyDef[] = [];
   readonly collections = new Map<CollectionKind, CollectionType>();
   /** The DAV response header. */
   readonly compliance: string;
@@ -231,6 +233,7 @@ export class Registry {
       for (const p of m.properties ?? []) {
         claim("property", p.name, m.name);
         this.properties.set(p.name, p);
+        this.propertyList.push(p);
       }
       for (const c of m.collections ?? []) {
         claim("collection kind", c.kind, m.name);
