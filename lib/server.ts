@@ -142,7 +142,7 @@ async function dispatch(
   const body = def.xmlBody ? readXml(req, def.xmlBody.unreadable) : undefined;
   const request = { ctx, req, user, address, body, registry };
   const prepared = def.prepare?.(request);
-  const target = await resolveTarget(ctx.store, address, user, def.member?.(req, address));
+  const target = await resolveTarget(ctx.store, address, user, def.member?.(req, address, registry));
   if (def.creates) {
     return def.run(
       { ...request, target, ifHeader: await ifHeader(ctx, req, user, address, target) },

@@ -9,6 +9,7 @@ import { checkUid } from "../webdav/limits.js";
 import type { CollectionType } from "../webdav/registry.js";
 import { card } from "../xml/names.js";
 import { validateVcard } from "./validate.js";
+import { vcardVariants } from "./versions.js";
 
 const VCARD_TYPES = [
   "text/vcard",
@@ -44,5 +45,6 @@ export const addressBooks: CollectionType = {
     checkUid(info.uid, card("valid-address-data"));
     return { body, contentType: "text/vcard; charset=utf-8", uid: info.uid, comp: "VCARD" };
   },
+  variants: vcardVariants,
   export: (_col, bodies) => bodies.map((b) => (b.endsWith("\n") ? b : `${b}\r\n`)).join(""),
 };

@@ -7,14 +7,10 @@ import { anyText, href, storedText } from "../webdav/properties.js";
 import type { MemberPropertyDef, PropertyDef } from "../webdav/registry.js";
 import { isCollectionOf } from "../webdav/target.js";
 import { card } from "../xml/names.js";
+import { addressData } from "./address-data.js";
+import { COLLATIONS } from "./filter.js";
 
 const isBook = isCollectionOf("addressbook");
-
-/** The vCard as stored (conversion between vCard 3.0 and 4.0 is not offered). */
-const addressData: MemberPropertyDef = {
-  parse: () => undefined,
-  render: (col, obj) => (col.kind === "addressbook" ? obj.body.toString("utf8") : undefined),
-};
 
 export const carddavProperties: PropertyDef[] = [
   {
@@ -38,8 +34,15 @@ export const carddavProperties: PropertyDef[] = [
         : undefined,
   },
   {
+    name: card("supported-collation-set"),
+    get: (r) =>
+      isBook(r)
+        ? Object.keys(COLLATIONS).map((c) => ({ name: card("supported-collation"), value: c }))
+        : undefined,
+  },
+  {
     name: card("max-resource-size"),
     get: (r, env) => (isBook(r) ? String(env.config.maxResourceSize) : undefined),
   },
-  { name: card("address-data"), get: () => undefined, member: addressData },
+  { name: card("address-data"), get: () => undefined, member: addressData as MemberPropertyDef },
 ];

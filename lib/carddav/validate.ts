@@ -5,6 +5,8 @@ import ICAL from "ical.js";
 import { excerpt, Forbidden } from "../errors.js";
 import { controlCharacterMessage, findControlCharacter } from "../text/content-lines.js";
 import { card } from "../xml/names.js";
+import { withNamedParameters } from "./vcard-text.js";
+import { versionOf } from "./vcard-version.js";
 
 export interface VcardInfo {
   uid: string;
@@ -12,6 +14,15 @@ export interface VcardInfo {
 }
 
 const fail = (precondition: string, message: string) => new Forbidden(message, { name: card(precondition) });
+
+const unsupportedVersion = (version: string) =>
+  fail("supported-address-data", `vCard version ${version || "(none)"} is not supported; use 3.0 or 4.0.`);
+
+const severalCards = (count: number) =>
+  fail(
+    "valid-address-data",
+    `A vCard resource holds exactly one vCard (RFC 6352 §5.1); this body holds ${count}. Store each card under its own name.`,
+  );
 
 export function validateVcard(body: Buffer, maxResourceSize: number): VcardInfo {
   if (body.length > maxResourceSize) {
@@ -22,8 +33,17 @@ export function validateVcard(body: Buffer, maxResourceSize: number): VcardInfo 
   try {
     source = text.decode(body);
   } catch {
-    throw fail("valid-address-data", "The vCard is not valid UTF-8.");
+    // A charset other than UTF-8 (Windows-1252, UTF-16) is unsupported address data, not broken data.
+    throw fail("supported-address-data", "The vCard is not UTF-8; store vCards as UTF-8 text.");
   }
+  const begins = source.match(/^BEGIN:VCARD[ \t]*\r?$/gim)?.length ?? 0;
+  if (begins > 1) throw severalCards(begins);
+  if (begins === 1 && !/^END:VCARD[ \t]*\r?$/im.test(source)) {
+    throw fail("valid-address-data", "The vCard has no END:VCARD line: it is cut short.");
+  }
+  // A vCard 2.1 file rarely parses as 3.0 (quoted-printable, bare parameters): name its version, not its syntax.
+  const declared = versionOf(source);
+  if (declared && declared !== "3.0" && declared !== "4.0") throw unsupportedVersion(declared);
   const control = findControlCharacter(source);
   if (control) throw fail("valid-address-data", controlCharacterMessage(control, "vCard"));
   let parsed: unknown;
@@ -37,50 +57,19 @@ export function validateVcard(body: Buffer, maxResourceSize: number): VcardInfo 
     Array.isArray(parsed) && typeof parsed[0] === "string" ? [parsed] : (parsed as unknown[])
   ) as unknown[];
   if (!Array.isArray(cards) || cards.length !== 1) {
-    throw fail("valid-address-data", "A vCard resource must contain exactly one vCard.");
+    throw severalCards(Array.isArray(cards) ? cards.length : 0);
   }
   const comp = new ICAL.Component(cards[0] as never);
   if (comp.name !== "vcard") throw fail("valid-address-data", "The body is not a vCard.");
   const version = String(comp.getFirstPropertyValue("version") ?? "");
-  if (version !== "3.0" && version !== "4.0") {
+  if (version !== "3.0" && version !== "4.0") throw unsupportedVersion(version);
+  const uid = comp.getFirstPropertyValue("uid");
+  if (typeof uid !== "string" || uid.trim() === "") {
+    // No UID is invented: the client would not know it, and a second upload would make a duplicate.
     throw fail(
-      "supported-address-data",
-      `vCard version ${version || "(none)"} is not supported; use 3.0 or 4.0.`,
+      "valid-address-data",
+      "The vCard has no UID property; CardDAV needs one in every card (RFC 6352 §5.1) to tell cards apart.",
     );
   }
-  const uid = comp.getFirstPropertyValue("uid");
-  if (typeof uid !== "string" || uid.trim() === "") throw fail("valid-address-data", "The vCard has no UID.");
   return { uid: uid.trim(), version };
-}
-
-/** Bare parameter values and the parameter each one stands for (vCard 2.1 style, RFC 2426 §4 tolerance). */
-const BARE_ENCODINGS = new Set(["BASE64", "B", "QUOTED-PRINTABLE", "8BIT", "7BIT"]);
-
-/**
- * The text with bare parameters named: older Apple Address Book and vCard 2.1-era exporters write
- * `PHOTO;BASE64:` or `TEL;HOME;PREF:`, which RFC 6350 §5 and RFC 2426 spell `ENCODING=b` and
- * `TYPE=HOME`. The parser's copy is unfolded first (RFC 6350 §3.2), so parameters folded onto a
- * continuation line are named too; one pass over each line keeps it linear in the body's size.
- */
-export function withNamedParameters(text: string): string {
-  return text.replace(/\r?\n[ \t]/g, "").replace(/^[^\s:;][^\r\n]*$/gm, (line) => {
-    const cuts: number[] = [];
-    let quoted = false;
-    let colon = -1;
-    for (let i = 0; i < line.length && colon < 0; i++) {
-      if (line[i] === '"') quoted = !quoted;
-      else if (quoted) continue;
-      else if (line[i] === ":") colon = i;
-      else if (line[i] === ";") cuts.push(i);
-    }
-    if (colon < 0 || cuts.length === 0) return line;
-    let out = line.slice(0, cuts[0]);
-    cuts.forEach((at, k) => {
-      const p = line.slice(at + 1, k + 1 < cuts.length ? cuts[k + 1] : colon);
-      const named =
-        p === "" || p.includes("=") ? p : BARE_ENCODINGS.has(p.toUpperCase()) ? `ENCODING=${p}` : `TYPE=${p}`;
-      out += `;${named}`;
-    });
-    return out + line.slice(colon);
-  });
 }

@@ -6,7 +6,7 @@
 import { dav } from "../xml/names.js";
 import { expandProperty } from "./expand-property.js";
 import { createCollectionAt, prepareMkcol } from "./mkcol.js";
-import { del, get, head, put, putReads } from "./objects.js";
+import { del, get, head, headReads, put, putReads } from "./objects.js";
 import type { Address } from "./paths.js";
 import { preparePropfind, propfind } from "./propfind.js";
 import { webdavProperties } from "./properties.js";
@@ -25,7 +25,7 @@ export const webdav: DavModule = {
   compliance: ["1", "3", "extended-mkcol"],
   methods: {
     GET: { allowedOn: stored, member: () => "body", safe: true, run: get },
-    HEAD: { allowedOn: stored, safe: true, run: head },
+    HEAD: { allowedOn: stored, member: headReads, safe: true, run: head },
     PUT: { allowedOn: member, creates: true, member: putReads, run: put },
     DELETE: { allowedOn: stored, run: del },
     PROPFIND: { allowedOn: any, safe: true, xmlBody: xml, prepare: preparePropfind, run: propfind },

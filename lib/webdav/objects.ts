@@ -7,19 +7,29 @@
  */
 import { BadRequest, Conflict, NotFound, PreconditionFailed } from "../errors.js";
 import type { DavRequest, DavResponse } from "../http/message.js";
-import { collectionEtag, deleteCollection } from "../store/collections.js";
+import { collectionEtag, deleteCollection, type CollectionRecord } from "../store/collections.js";
 import { ParentMissing } from "../store/errors.js";
 import type { Expectation } from "../store/expectation.js";
 import { deleteObject, listObjects, putObject } from "../store/objects.js";
 import { resumePurges } from "../store/purge.js";
 import { checkName } from "./limits.js";
 import { collectionHref } from "./paths.js";
+import type { Address } from "./paths.js";
 import type { MemberRead, ObjectTarget } from "./target.js";
-import type { MethodContext, ResourceContext } from "./registry.js";
+import type { MethodContext, Registry, ResourceContext } from "./registry.js";
 import { expectationOf } from "./request.js";
 
-/** The client's conditions on a member write: If-Match, If-None-Match and the If header. */
-const writeExpectation = (m: MethodContext): Expectation => ({ ...expectationOf(m.req), ...m.ifHeader });
+/**
+ * The client's conditions on a member write: If-Match, If-None-Match and the If header. An ETag
+ * the client had of another form of the member (a vCard read as 4.0) stands for the stored one.
+ */
+function writeExpectation(m: MethodContext, col?: CollectionRecord): Expectation {
+  const expect = expectationOf(m.req);
+  const variants = col && m.registry.collectionType(col.kind).variants;
+  const stored = (tags: Expectation["ifMatch"]) =>
+    variants && Array.isArray(tags) ? tags.map((t) => variants.storedEtag(t)) : tags;
+  return { ifMatch: stored(expect.ifMatch), ifNoneMatch: stored(expect.ifNoneMatch), ...m.ifHeader };
+}
 
 /** PUT with If-None-Match: * reads nothing of the member: the write's condition demands its absence. */
 export const putReads = (req: DavRequest): MemberRead =>
@@ -45,7 +55,7 @@ export async function put(m: MethodContext): Promise<DavResponse> {
     m.ctx.store,
     { kind: a.kind, owner: a.user, name: a.collection },
     { ...member, name: a.object },
-    writeExpectation(m),
+    writeExpectation(m, col),
     {
       first: col,
       existing:
@@ -62,22 +72,35 @@ export async function put(m: MethodContext): Promise<DavResponse> {
   return { status: result.created ? 201 : 204, headers: { etag: result.etag } };
 }
 
-/** The headers GET and HEAD give a member. */
-function memberHeaders(t: ObjectTarget): Record<string, string> {
-  return {
+/** What GET and HEAD serve of a member: the stored body, or the form the request asks for. */
+interface Served {
+  body?: Buffer | string;
+  headers: Record<string, string>;
+}
+
+function served(m: ResourceContext, t: ObjectTarget): Served {
+  const variants = m.registry.collectionType(t.col.kind).variants;
+  const headers: Record<string, string> = {
     "content-type": t.obj.contentType,
     etag: t.obj.etag,
     "last-modified": new Date(t.obj.modified).toUTCString(),
+    // RFC 9110 §12.5.5: a cache must not give one form to a client that asked for the other.
+    ...(variants ? { vary: "Accept" } : {}),
+  };
+  const variant = variants && t.obj.body ? variants.select(m.req, { ...t.obj, body: t.obj.body }) : undefined;
+  if (!variant) return { body: t.obj.body, headers };
+  return {
+    body: variant.body,
+    headers: { ...headers, "content-type": variant.contentType, etag: variant.etag },
   };
 }
 
 /** RFC 9110 §13.1.1-2 on a read: 304 for a matching If-None-Match, 412 for a failing If-Match, else undefined. */
-function readPrecondition(m: ResourceContext, t: ObjectTarget): DavResponse | undefined {
+function readPrecondition(m: ResourceContext, { headers }: Served): DavResponse | undefined {
   const { ifNoneMatch: inm, ifMatch: im } = expectationOf(m.req);
-  if (inm === "*" || (Array.isArray(inm) && inm.includes(t.obj.etag)))
-    return { status: 304, headers: memberHeaders(t) };
-  if (im && im !== "*" && !im.includes(t.obj.etag))
-    throw new PreconditionFailed("The ETag does not match.", undefined, t.obj.etag);
+  if (inm === "*" || (Array.isArray(inm) && inm.includes(headers.etag))) return { status: 304, headers };
+  if (im && im !== "*" && !im.includes(headers.etag))
+    throw new PreconditionFailed("The ETag does not match.", undefined, headers.etag);
   return undefined;
 }
 
@@ -94,13 +117,14 @@ export async function get(m: ResourceContext): Promise<DavResponse> {
     return { status: 200, headers: { "content-type": type.contentType, etag: collectionEtag(t.col) }, body };
   }
   if (t.type !== "object") throw new Error("GET is allowed on collections and members only");
-  const answered = readPrecondition(m, t);
+  const form = served(m, t);
+  const answered = readPrecondition(m, form);
   if (answered) return answered;
-  if (!t.obj.body) throw new NotFound(`There is no resource at ${t.href}.`);
-  return { status: 200, headers: memberHeaders(t), body: t.obj.body };
+  if (form.body === undefined) throw new NotFound(`There is no resource at ${t.href}.`);
+  return { status: 200, headers: form.headers, body: form.body };
 }
 
-/** HEAD answers from metadata: a member's size is stored, so nothing is read or built. */
+/** HEAD answers from metadata (a member's size is stored), unless the request asks for another form of it. */
 export async function head(m: ResourceContext): Promise<DavResponse> {
   const t = m.target;
   if (t.type === "collection") {
@@ -109,13 +133,19 @@ export async function head(m: ResourceContext): Promise<DavResponse> {
     return { status: 200, headers: { "content-type": type.contentType, etag: collectionEtag(t.col) } };
   }
   if (t.type !== "object") throw new Error("HEAD is allowed on collections and members only");
+  const form = served(m, t);
+  const length = typeof form.body === "string" ? Buffer.byteLength(form.body) : t.obj.size;
   return (
-    readPrecondition(m, t) ?? {
+    readPrecondition(m, form) ?? {
       status: 200,
-      headers: { ...memberHeaders(t), "content-length": String(t.obj.size) },
+      headers: { ...form.headers, "content-length": String(length) },
     }
   );
 }
+
+/** HEAD reads a member's body only when its collection may serve it in another form than stored. */
+export const headReads = (req: DavRequest, a: Address, registry: Registry): MemberRead =>
+  a.type === "object" && registry.collectionType(a.kind).variants?.asked(req) ? "body" : "meta";
 
 export async function del(m: ResourceContext): Promise<DavResponse> {
   const t = m.target;
@@ -127,7 +157,7 @@ export async function del(m: ResourceContext): Promise<DavResponse> {
         store,
         { kind: t.col.kind, owner: t.col.owner, name: t.col.name },
         t.obj.name,
-        writeExpectation(m),
+        writeExpectation(m, t.col),
         { first: t.col, existing: t.obj, guards: m.registry.guards(write) },
       );
     } catch (err) {

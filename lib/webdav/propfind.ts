@@ -94,8 +94,14 @@ export function preparePropfind(m: RequestContext): PropfindPlan {
 
 export async function propfind(m: ResourceContext, { depth, request }: PropfindPlan): Promise<DavResponse> {
   const kinds = [...m.registry.collections.keys()];
-  const resources =
-    depth === "1" ? [m.target, ...(await childrenOf(m.ctx.store, m.target, m.user, kinds))] : [m.target];
+  const children = depth === "1" ? await childrenOf(m.ctx.store, m.target, m.user, kinds) : [];
+  if (m.target.type === "home") {
+    // The default collection first: Apple Contacts takes the first address book of a home as the one it shows.
+    const first = m.registry.collectionType(m.target.kind).defaultCollection(m.target.user).name;
+    const isFirst = (r: Resource) => r.type === "collection" && r.col.name === first;
+    children.sort((a, b) => Number(isFirst(b)) - Number(isFirst(a)));
+  }
+  const resources = [m.target, ...children];
   const env = propertyEnv(m);
   const minimal = wantsMinimal(m.req);
   const responses: MultistatusResponse[] = resources.map((r) => ({

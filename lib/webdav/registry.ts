@@ -50,7 +50,7 @@ interface MethodBase<P> {
    */
   explainsOn?(a: Address): boolean;
   /** What resolution reads of a member (default: its metadata). */
-  member?(req: DavRequest, a: Address): MemberRead;
+  member?(req: DavRequest, a: Address, registry: Registry): MemberRead;
   /** Safe (RFC 9110 §9.2.1): where nothing is mapped it answers 404 even under If-Match. */
   safe?: boolean;
   /**
@@ -124,6 +124,8 @@ export interface MemberPropertyDef<Spec = unknown> {
   parse(el: XmlElement): Spec;
   /** The value for one member, or undefined where it does not apply (calendar-data of a vCard). */
   render(col: CollectionRecord, obj: ObjectRecord & { body: Buffer }, spec: Spec): XmlValue | undefined;
+  /** The ETag of what `render` gives when that is not the stored body (a vCard in the other version). */
+  etag?(col: CollectionRecord, obj: ObjectRecord & { body: Buffer }, spec: Spec): string | undefined;
 }
 
 export interface PropertyDef {
@@ -165,6 +167,24 @@ export interface CollectionType {
   ): Omit<NewObject, "name">;
   /** GET on the collection: every member in one document of `contentType` (export, subscription). */
   export(col: CollectionRecord, bodies: string[]): string;
+  /** Other forms of a member a GET can ask for (vCard 3.0 or 4.0, RFC 6352 §5.1.1). */
+  variants?: MemberVariants;
+}
+
+/** A member served in a form other than the one stored, with an ETag of its own. */
+export interface Variant {
+  body: string;
+  contentType: string;
+  etag: string;
+}
+
+export interface MemberVariants {
+  /** Whether the request may select another form (HEAD then reads the body to know which). */
+  asked(req: DavRequest): boolean;
+  /** The form to serve; undefined serves the stored body. */
+  select(req: DavRequest, obj: ObjectRecord & { body: Buffer }): Variant | undefined;
+  /** The stored ETag a variant's ETag stands for, so If-Match with either guards a write. */
+  storedEtag(etag: string): string;
 }
 
 /** A member write, as hooks see it. */

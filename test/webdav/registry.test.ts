@@ -115,11 +115,16 @@ describe("registry: what is advertised is what is registered", () => {
     const book = await reportsOf(server, "/addressbooks/alice/default/");
     assert.deepEqual(
       book.sort(),
-      [card("addressbook-multiget"), dav("expand-property"), dav("sync-collection")].sort(),
+      [
+        card("addressbook-multiget"),
+        card("addressbook-query"),
+        dav("expand-property"),
+        dav("sync-collection"),
+      ].sort(),
     );
     const res = await server.request("REPORT", "/addressbooks/alice/default/", {
       headers: { ...XML_HEADERS, depth: "1" },
-      body: `<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/></D:prop></C:addressbook-query>`,
+      body: `<X:made-up-query xmlns:D="DAV:" xmlns:X="urn:example:unregistered"><D:prop><D:getetag/></D:prop></X:made-up-query>`,
     });
     assert.equal(res.status, 403, res.body);
     assert.ok(errorConditions(res.body).includes(dav("supported-report")), res.body);

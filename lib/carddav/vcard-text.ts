@@ -1,0 +1,64 @@
+/**
+ * vCard text as real clients write it, made readable for the parser without touching what is stored.
+ */
+
+/** Bare parameter values and the parameter each one stands for (vCard 2.1 style, RFC 2426 §4 tolerance). */
+const BARE_ENCODINGS = new Set(["BASE64", "B", "QUOTED-PRINTABLE", "8BIT", "7BIT"]);
+
+/**
+ * The text with bare parameters named: older Apple Address Book and vCard 2.1-era exporters write
+ * `PHOTO;BASE64:` or `TEL;HOME;PREF:`, which RFC 6350 §5 and RFC 2426 spell `ENCODING=b` and
+ * `TYPE=HOME`. The parser's copy is unfolded first (RFC 6350 §3.2), so parameters folded onto a
+ * continuation line are named too; one pass over each line keeps it linear in the body's size.
+ */
+export function withNamedParameters(text: string): string {
+  return text.replace(/\r?\n[ \t]/g, "").replace(/^[^\s:;][^\r\n]*$/gm, (line) => {
+    const cuts: number[] = [];
+    let quoted = false;
+    let colon = -1;
+    for (let i = 0; i < line.length && colon < 0; i++) {
+      if (line[i] === '"') quoted = !quoted;
+      else if (quoted) continue;
+      else if (line[i] === ":") colon = i;
+      else if (line[i] === ";") cuts.push(i);
+    }
+    if (colon < 0 || cuts.length === 0) return line;
+    let out = line.slice(0, cuts[0]);
+    cuts.forEach((at, k) => {
+      const p = line.slice(at + 1, k + 1 < cuts.length ? cuts[k + 1] : colon);
+      const named =
+        p === "" || p.includes("=") ? p : BARE_ENCODINGS.has(p.toUpperCase()) ? `ENCODING=${p}` : `TYPE=${p}`;
+      out += `;${named}`;
+    });
+    return out + line.slice(colon);
+  });
+}
+
+/** One property of a vCard as written: its lines (folded as they came) and its name without group. */
+export interface ContentLine {
+  raw: string;
+  name: string;
+}
+
+/** The index of the colon that ends a content line's name and parameters (quoted values may hold colons). */
+export function valueStart(line: string): number {
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === '"') quoted = !quoted;
+    else if (!quoted && line[i] === ":") return i;
+  }
+  return -1;
+}
+
+/** The content lines of a vCard text (RFC 6350 §3.2), each with its continuation lines. */
+export function contentLines(text: string): ContentLine[] {
+  const lines: ContentLine[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (/^[ \t]/.test(line) && lines.length) lines[lines.length - 1].raw += `\r\n${line}`;
+    else if (line !== "") {
+      const name = /^([^;:]*)/.exec(line)![1];
+      lines.push({ raw: line, name: name.slice(name.lastIndexOf(".") + 1).toUpperCase() });
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,227 @@
+/**
+ * vCard 3.0 (RFC 2426) ↔ 4.0 (RFC 6350), for clients that ask for the version they read
+ * (RFC 6352 §5.1.1). ical.js parses and writes both; this module holds only the mapping: what a
+ * property is called, which value type it takes and how its parameters are spelled in the other
+ * version. Everything without an entry passes through with its parameters and value unchanged.
+ */
+import ICAL from "ical.js";
+import { withNamedParameters } from "./vcard-text.js";
+
+export type VcardVersion = "3.0" | "4.0";
+export const VCARD_VERSIONS: readonly VcardVersion[] = ["3.0", "4.0"];
+
+type Params = Record<string, string | string[]>;
+/** A jCard property (RFC 7095 §3.3): name, parameters, value type, values. */
+type Prop = [string, Params, string, ...unknown[]];
+type DesignSet = ReturnType<typeof ICAL.design.getDesignSet>;
+
+const V3base = ICAL.design.getDesignSet("vcard3");
+const V4base = ICAL.design.getDesignSet("vcard");
+
+/**
+ * ical.js reads `\;` in a vCard text value as a backslash and a semicolon unless the property is
+ * structured, so a converted NOTE would say `\\;`; both RFC 2426 §4 and RFC 6350 §3.4 make it an
+ * escaped semicolon. Its readers are fixed where ical.js keeps them (its parser takes no design
+ * set), and 3.0 text is written with semicolons escaped, as RFC 2426 §4 requires.
+ */
+const UNESCAPE: Record<string, string> = { "\\\\": "\\", "\\;": ";", "\\,": ",", "\\n": "\n", "\\N": "\n" };
+for (const set of [V3base, V4base]) {
+  set.value.text = {
+    ...set.value.text,
+    fromICAL: (v: string) => (v.includes("\\") ? v.replace(/\\[\\;,nN]/g, (e) => UNESCAPE[e]) : v),
+  };
+}
+const escape3 = (v: string) => v.replace(/[\\;,\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+/**
+ * RFC 2426 §3.1.5: BDAY is a date unless said otherwise (ical.js takes date-time, so every birthday
+ * would carry VALUE=DATE), and 3.0 dates are written as its examples write them, `1996-04-15`.
+ */
+const V3 = {
+  ...V3base,
+  property: { ...V3base.property, bday: { defaultType: "date", allowedTypes: ["date", "date-time"] } },
+  value: {
+    ...V3base.value,
+    date: { ...V3base.value.date, toICAL: (v: string) => v },
+    text: { ...V3base.value.text, toICAL: escape3 },
+  },
+} as DesignSet;
+/**
+ * ical.js escapes commas in vCard 4 URIs as it does in text, which breaks every `data:` URI
+ * (`base64\,`); a URI value has no escapes (RFC 6350 §5.2, §5.6), so it is written as it is.
+ */
+const V4 = { ...V4base, value: { ...V4base.value, uri: {} } } as DesignSet;
+const DESIGN: Record<VcardVersion, DesignSet> = { "3.0": V3, "4.0": V4 };
+
+/** Properties whose values hold media (RFC 2426 §3.1.4, §3.5.3, §3.6.6, §3.7.2; RFC 6350 §6.2.4, §6.6.3, §6.7.5, §6.8.1). */
+const MEDIA: Record<string, string> = { photo: "image", logo: "image", sound: "audio", key: "application" };
+
+/** Apple's 3.0 spelling of the 4.0 group properties (RFC 6350 §6.1.4, §6.6.5). */
+const RENAMED_IN_3: Record<string, string> = {
+  kind: "x-addressbookserver-kind",
+  member: "x-addressbookserver-member",
+};
+const RENAMED_IN_4 = Object.fromEntries(Object.entries(RENAMED_IN_3).map(([v4, v3]) => [v3, v4]));
+
+/** Apple Contacts' way to say "no year" in 3.0, which has no `--MMDD` form: the year 1604. */
+const OMIT_YEAR = "x-apple-omit-year";
+const NO_YEAR = "1604";
+
+/** The single vCard of a text as jCard, and the version it declares. */
+export function parseVcard(text: string): { jcard: [string, Prop[], unknown[]]; version: string } {
+  const parsed = ICAL.parse(withNamedParameters(text)) as unknown;
+  const jcard = (
+    Array.isArray(parsed) && typeof parsed[0] === "string" ? parsed : (parsed as unknown[])[0]
+  ) as [string, Prop[], unknown[]];
+  const version = jcard[1].find((p) => p[0] === "version")?.[3];
+  return { jcard, version: String(version ?? "") };
+}
+
+/** The version a vCard text declares ("" when it has none). */
+export const versionOf = (text: string): string => /^VERSION:[ \t]*([^\r\n]*)/im.exec(text)?.[1].trim() ?? "";
+
+/** The vCard in `text` written as `target`; the text itself when it is that version already. */
+export function convertVcard(text: string, target: VcardVersion): string {
+  const { jcard, version } = parseVcard(text);
+  if (version === target) return text;
+  const from = version === "4.0" ? V4 : V3;
+  const props = jcard[1].filter((p) => p[0] !== "version");
+  const out = props.flatMap((p) => (target === "4.0" ? to4(p, from) : to3(p, from)));
+  requireNames(out, target);
+  const card: [string, Prop[], unknown[]] = ["vcard", [["version", {}, "text", target], ...out], []];
+  return ICAL.stringify.component(card as never, DESIGN[target]) + "\r\n";
+}
+
+/**
+ * The same property written for another version, perhaps under another name: its line as the
+ * source version writes it, read back with the target version's value types.
+ */
+function retyped(p: Prop, from: DesignSet, to: DesignSet, name = p[0], params = p[1]): Prop {
+  const line = ICAL.stringify.property([p[0], params, ...p.slice(2)] as never, from, true);
+  const group = typeof params.group === "string" ? `${params.group.toUpperCase()}.` : "";
+  const out = ICAL.parse.property(
+    group + name.toUpperCase() + line.slice(group.length + p[0].length),
+    to,
+  ) as unknown as Prop;
+  // A value type that is the source's default is not written, so the target would assume its own
+  // (a 4.0 PHOTO URI read as 3.0's default binary); keep the type where the target allows it.
+  const allowed = (to.property[name] as { allowedTypes?: string[] } | undefined)?.allowedTypes;
+  if (out[2] !== p[2] && allowed?.includes(p[2])) out[2] = p[2];
+  return out;
+}
+
+const typesOf = (params: Params): string[] =>
+  params.type === undefined ? [] : Array.isArray(params.type) ? params.type : [params.type];
+
+function withTypes(params: Params, types: string[]): Params {
+  const { type: _old, ...rest } = params;
+  void _old;
+  return types.length === 0 ? rest : { ...rest, type: types.length === 1 ? types[0] : types };
+}
+
+/** 3.0's `TYPE=pref` is 4.0's `PREF=1` (RFC 6350 §5.3). */
+function prefTo4(params: Params): Params {
+  const types = typesOf(params);
+  const kept = types.filter((t) => t.toLowerCase() !== "pref");
+  if (kept.length === types.length) return params;
+  return { ...withTypes(params, kept), pref: "1" };
+}
+
+function prefTo3(params: Params): Params {
+  if (params.pref === undefined) return params;
+  const { pref, ...rest } = params;
+  return String(pref) === "1" ? withTypes(rest, [...typesOf(rest), "pref"]) : rest;
+}
+
+/** The media type of inline data: 3.0's TYPE parameter (`JPEG`), else what the bytes start with. */
+function mediaTypeOf(prop: string, types: string[], base64: string): string {
+  const named = types.find((t) => t.toLowerCase() !== "pref");
+  if (named) return named.includes("/") ? named.toLowerCase() : `${MEDIA[prop]}/${named.toLowerCase()}`;
+  if (base64.startsWith("/9j/")) return "image/jpeg";
+  if (base64.startsWith("iVBOR")) return "image/png";
+  if (base64.startsWith("R0lG")) return "image/gif";
+  return "application/octet-stream";
+}
+
+function to4(p: Prop, from: DesignSet): Prop[] {
+  const [name, params0, type, value] = p;
+  const params = prefTo4(params0);
+  if (RENAMED_IN_4[name]) {
+    const renamed = retyped(p, from, V4, RENAMED_IN_4[name], params);
+    // Apple writes `X-ADDRESSBOOKSERVER-KIND:group`; RFC 6350 §6.1.4 spells the kinds in lower case.
+    if (renamed[0] === "kind") renamed[3] = String(renamed[3]).toLowerCase();
+    return [renamed];
+  }
+  if (MEDIA[name] && type === "binary") {
+    const { encoding: _e, ...rest } = params;
+    void _e;
+    const data = String(value).replace(/\s+/g, "");
+    const media = mediaTypeOf(name, typesOf(rest), data);
+    return [[name, withTypes(rest, []), "uri", `data:${media};base64,${data}`]];
+  }
+  if (name === "tel") return [[name, params, "text", String(value)]];
+  if (name === "rev" && type === "date-time") return [[name, params, "timestamp", value]];
+  if (name === "geo" && Array.isArray(value)) return [[name, params, "uri", `geo:${value.join(",")}`]];
+  if (name === "bday" || name === "anniversary") {
+    const { [OMIT_YEAR]: omitted, ...rest } = params;
+    const date = String(value);
+    if (
+      omitted !== undefined &&
+      (type === "date" || type === "date-time") &&
+      date.startsWith(`${omitted}-`)
+    ) {
+      return [[name, rest, "date-and-or-time", `--${date.slice(String(omitted).length + 1)}`]];
+    }
+    if (type === "date" || type === "date-time") return [[name, params, "date-and-or-time", date]];
+  }
+  return [retyped(p, from, V4, name, params)];
+}
+
+function to3(p: Prop, from: DesignSet): Prop[] {
+  const [name, params0, type, value] = p;
+  const params = prefTo3(params0);
+  if (RENAMED_IN_3[name]) return [retyped(p, from, V3, RENAMED_IN_3[name], params)];
+  if (MEDIA[name] && type === "uri") {
+    const data = /^data:([^;,]*)((?:;[^;,]*)*);base64,(.*)$/is.exec(String(value));
+    if (data) {
+      const { mediatype: _m, ...rest } = params;
+      void _m;
+      const subtype = (data[1] || "application/octet-stream").split("/").pop()!.toUpperCase();
+      return [[name, { ...withTypes(rest, []), encoding: "b", type: subtype }, "binary", data[3]]];
+    }
+  }
+  if (name === "tel") {
+    const number = type === "uri" ? String(value).replace(/^tel:/i, "") : String(value);
+    return [[name, params, "phone-number", number]];
+  }
+  if (name === "rev" && type === "timestamp") return [[name, params, "date-time", value]];
+  if (name === "geo" && type === "uri") {
+    const geo = /^geo:([-+\d.]+),([-+\d.]+)/i.exec(String(value));
+    if (geo) return [[name, params, "float", [Number(geo[1]), Number(geo[2])]]];
+  }
+  if ((name === "bday" || name === "anniversary") && (type === "date-and-or-time" || type === "date")) {
+    const date = String(value);
+    if (/^--\d\d-\d\d$/.test(date)) {
+      return [[name, { ...params, [OMIT_YEAR]: NO_YEAR }, "date", `${NO_YEAR}-${date.slice(2)}`]];
+    }
+    if (/^\d{4}-\d\d-\d\d$/.test(date)) return [[name, params, "date", date]];
+    if (/^\d{4}-\d\d-\d\dT/.test(date)) return [[name, params, "date-time", date]];
+  }
+  return [retyped(p, from, V3, name, params)];
+}
+
+/**
+ * FN is required in both versions and N in 3.0 (RFC 2426 §5, RFC 6350 §6.2.1): the one missing is
+ * made from the other, so a converted card is valid where the original was.
+ */
+function requireNames(props: Prop[], target: VcardVersion): void {
+  const fn = props.find((p) => p[0] === "fn");
+  const n = props.find((p) => p[0] === "n");
+  if (!fn && n) {
+    const parts = Array.isArray(n[3]) ? (n[3] as unknown[]).map(String) : [String(n[3])];
+    const [family = "", given = ""] = parts;
+    props.unshift(["fn", {}, "text", [given, family].filter(Boolean).join(" ")]);
+  }
+  if (target === "3.0" && !n) {
+    props.unshift(["n", {}, "text", [String(fn?.[3] ?? ""), "", "", "", ""]]);
+  }
+}
