@@ -132,4 +132,118 @@ describe("RFC 6352 vCard resources", () => {
     assert.equal(data?.text, body.replace(/\r\n/g, "\n"));
     assert.equal(rs[1].status, 404);
   });
+
+  it("RFC 6352 §5.1: a vCard without UID → 403 valid-address-data saying so; no UID is invented and nothing is stored", async () => {
+    const res = await put("no-uid.vcf", "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Nobody\r\nEND:VCARD\r\n");
+    assert.equal(res.status, 403, res.body);
+    assert.equal(parseXml(res.body).children[0].name, "{urn:ietf:params:xml:ns:carddav}valid-address-data");
+    assert.match(res.body, /no UID property/);
+    assert.equal((await server.request("GET", `${book}no-uid.vcf`)).status, 404);
+  });
+
+  it("RFC 6352 §5.1: text/vcard holding several cards → 403 valid-address-data naming how many", async () => {
+    const res = await put(
+      "three.vcf",
+      card("three-1", "One") + card("three-2", "Two") + card("three-3", "Three"),
+    );
+    assert.equal(res.status, 403, res.body);
+    assert.equal(parseXml(res.body).children[0].name, "{urn:ietf:params:xml:ns:carddav}valid-address-data");
+    assert.match(res.body, /holds 3/);
+    assert.equal((await server.request("GET", `${book}three.vcf`)).status, 404);
+  });
+
+  it("RFC 6352 §6.2.3: max-resource-size is reported; a card with a photo of exactly that size round-trips byte for byte, one byte more → 403", async () => {
+    const prop = await server.request("PROPFIND", book, {
+      headers: { ...XML_HEADERS, depth: "0" },
+      body: `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><C:max-resource-size/></D:prop></D:propfind>`,
+    });
+    const limit = Number(/max-resource-size>(\d+)</.exec(prop.body)?.[1]);
+    assert.equal(limit, server.ctx.config.maxResourceSize);
+    const head =
+      "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:photo-limit\r\nFN:Photo\r\nN:Photo;;;;\r\nPHOTO;ENCODING=b;TYPE=JPEG:";
+    const tail = "\r\nEND:VCARD\r\n";
+    // Random bytes as base64, folded at 75 octets as clients write it (RFC 2426 §2.6).
+    const bytes = Buffer.alloc(limit, 0).map((_, i) => (i * 2654435761) >>> 24);
+    const b64 = bytes.toString("base64");
+    // Random bytes as base64, folded at 75 octets as clients write it (RFC 2426 §2.6): n characters take n + 3⌊(n-1)/74⌋ bytes.
+    const folded = (n: number) => b64.slice(0, n).replace(/(.{74})(?=.)/g, "$1\r\n ");
+    const room = limit - head.length - tail.length;
+    let size = Math.floor((room * 74) / 77);
+    while (size + 3 * Math.floor((size - 1) / 74) < room - 3) size++;
+    while (size + 3 * Math.floor((size - 1) / 74) > room) size--;
+    const body = head + folded(size) + tail;
+    assert.ok(Buffer.byteLength(body) >= limit - 3, "within a few bytes of the limit");
+    const padded = body.replace("FN:Photo", `FN:Photo${"x".repeat(limit - Buffer.byteLength(body))}`);
+    assert.equal(Buffer.byteLength(padded), limit);
+    const ok = await put("photo.vcf", padded);
+    assert.equal(ok.status, 201, ok.body.slice(0, 300));
+    const got = await server.request("GET", `${book}photo.vcf`);
+    assert.equal(Buffer.compare(got.raw, Buffer.from(padded)), 0, "byte for byte");
+    const over = await put(
+      "photo-over.vcf",
+      padded.replace("FN:Photo", "FN:Photo!").replace("photo-limit", "photo-overs"),
+    );
+    assert.equal(over.status, 403);
+    assert.equal(parseXml(over.body).children[0].name, "{urn:ietf:params:xml:ns:carddav}max-resource-size");
+  });
+
+  it("RFC 6352 §6.3.2.1: parallel PUTs of one UID under two names → exactly one 201, the other 409 no-uid-conflict naming the winner", async () => {
+    for (let round = 0; round < 5; round++) {
+      const uid = `race-card-${round}`;
+      const [a, b] = await Promise.all([
+        put(`race-${round}-a.vcf`, card(uid, "Writer A")),
+        put(`race-${round}-b.vcf`, card(uid, "Writer B")),
+      ]);
+      const statuses = [a.status, b.status].sort();
+      assert.deepEqual(statuses, [201, 409], `round ${round}: ${a.body} ${b.body}`);
+      const [winner, loser] = a.status === 201 ? ["a", b] : ["b", a];
+      const err = parseXml(loser.body).children[0];
+      assert.equal(err.name, "{urn:ietf:params:xml:ns:carddav}no-uid-conflict");
+      assert.equal(err.children[0]?.text, `${book}race-${round}-${winner}.vcf`);
+      const other = winner === "a" ? "b" : "a";
+      assert.equal((await server.request("GET", `${book}race-${round}-${other}.vcf`)).status, 404);
+    }
+  });
+});
+
+describe("RFC 6352 for Apple Contacts", () => {
+  const propfind = (url: string, props: string, depth = "0") =>
+    server.request("PROPFIND", url, {
+      headers: { ...XML_HEADERS, depth },
+      body: `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav" xmlns:CS="http://calendarserver.org/ns/"><D:prop>${props}</D:prop></D:propfind>`,
+    });
+
+  it("RFC 6352 §7.1.1, RFC 5397: the principal answers addressbook-home-set and principal-URL", async () => {
+    const res = await propfind(
+      "/principals/alice/",
+      "<C:addressbook-home-set/><D:principal-URL/><D:current-user-principal/>",
+    );
+    const [r] = parseMultistatus(res.body);
+    const ok = r.propstats.find((p) => p.status === 200)!;
+    const text = (name: string) => ok.props.find((p) => p.name === name)?.children[0]?.text.trim();
+    assert.equal(text("{urn:ietf:params:xml:ns:carddav}addressbook-home-set"), "/addressbooks/alice/");
+    assert.equal(text("{DAV:}principal-URL"), "/principals/alice/");
+  });
+
+  it("CalendarServer's getctag on an address book changes with every write to it", async () => {
+    const ctag = async () => /getctag>([^<]+)</.exec((await propfind(book, "<CS:getctag/>")).body)?.[1];
+    const before = await ctag();
+    assert.ok(before);
+    assert.equal((await put("ctag.vcf", card("ctag-card", "Ctag"))).status, 201);
+    const after = await ctag();
+    assert.ok(after && after !== before, `${before} → ${after}`);
+  });
+
+  it("the default address book comes first in a Depth 1 listing of the home, before books whose names sort earlier", async () => {
+    const mk = await server.request("MKCOL", "/addressbooks/alice/aaa-first-by-name/", {
+      headers: XML_HEADERS,
+      body: `<D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:set><D:prop><D:resourcetype><D:collection/><C:addressbook/></D:resourcetype></D:prop></D:set></D:mkcol>`,
+    });
+    assert.equal(mk.status, 201, mk.body);
+    const hrefs = parseMultistatus(
+      (await propfind("/addressbooks/alice/", "<D:resourcetype/>", "1")).body,
+    ).map((r) => r.href);
+    assert.deepEqual(hrefs.slice(0, 2), ["/addressbooks/alice/", book]);
+    assert.ok(hrefs.includes("/addressbooks/alice/aaa-first-by-name/"));
+  });
 });
