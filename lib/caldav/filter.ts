@@ -20,11 +20,9 @@ import {
   parseIcal,
   timeProp,
 } from "./ical-instances.js";
+import { COLLATIONS, isCollation, type Collation } from "../text/collation.js";
 import { CHILD_COMPONENTS } from "./constraints.js";
 import { Clock, parseTimezoneText, secondsToUtc, utcToSeconds } from "./ical-time.js";
-
-export type Collation = "i;ascii-casemap" | "i;octet" | "i;unicode-casemap";
-export const COLLATIONS: Collation[] = ["i;ascii-casemap", "i;octet", "i;unicode-casemap"];
 
 export interface TextMatch {
   value: string;
@@ -196,15 +194,18 @@ function parseParamFilter(el: XmlElement): ParamFilter {
 
 function parseTextMatch(el: XmlElement): TextMatch {
   const collation = (el.attrs["{}collation"] ?? "i;ascii-casemap").trim();
-  if (!COLLATIONS.includes(collation as Collation)) {
-    throw new Forbidden(`The collation "${collation}" is not supported; use ${COLLATIONS.join(", ")}.`, {
-      name: cal("supported-collation"),
-    });
+  if (!isCollation(collation)) {
+    throw new Forbidden(
+      `The collation "${collation}" is not supported; use ${Object.keys(COLLATIONS).join(", ")}.`,
+      {
+        name: cal("supported-collation"),
+      },
+    );
   }
   const negate = (el.attrs["{}negate-condition"] ?? "no").trim().toLowerCase();
   if (negate !== "yes" && negate !== "no")
     throw invalid(`negate-condition must be "yes" or "no", not "${negate}".`);
-  return { value: el.text, collation: collation as Collation, negate: negate === "yes" };
+  return { value: el.text, collation, negate: negate === "yes" };
 }
 
 function parseTimeRange(el: XmlElement): TimeRange {
@@ -460,20 +461,10 @@ function propertyText(p: ICAL.Property): string {
     .join(",");
 }
 
-function fold(s: string, collation: Collation): string {
-  switch (collation) {
-    case "i;octet":
-      return s;
-    case "i;ascii-casemap":
-      return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-    case "i;unicode-casemap":
-      return s.normalize("NFKD").toUpperCase().toLowerCase();
-  }
-}
-
 /** RFC 4791 §9.7.5: substring match under the collation, optionally negated. */
 export function textMatches(m: TextMatch, text: string): boolean {
-  const hit = fold(text, m.collation).includes(fold(m.value, m.collation));
+  const fold = COLLATIONS[m.collation];
+  const hit = fold(text).includes(fold(m.value));
   return m.negate ? !hit : hit;
 }
 

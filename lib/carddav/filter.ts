@@ -3,6 +3,7 @@
  * against each card's properties as ical.js reads them.
  */
 import { BadRequest, Forbidden } from "../errors.js";
+import { COLLATIONS, isCollation } from "../text/collation.js";
 import { card } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
 import { parseVcard } from "./vcard-version.js";
@@ -36,16 +37,6 @@ export interface CardFilter {
   props: PropFilter[];
 }
 
-/**
- * The collations of RFC 6352 §8.3 (RFC 4790): octet compares bytes, ascii-casemap folds A–Z,
- * unicode-casemap (the default) folds case across Unicode after compatibility decomposition (RFC 5051).
- */
-export const COLLATIONS: Record<string, (s: string) => string> = {
-  "i;unicode-casemap": (s) => s.normalize("NFKD").toUpperCase().toLowerCase().normalize("NFKD"),
-  "i;ascii-casemap": (s) => s.replace(/[A-Z]+/g, (c) => c.toLowerCase()),
-  "i;octet": (s) => s,
-};
-
 const MATCH_TYPES: readonly MatchType[] = ["equals", "contains", "starts-with", "ends-with"];
 
 const unsupported = (message: string) => new Forbidden(message, { name: card("supported-filter") });
@@ -64,8 +55,7 @@ function nameOf(el: XmlElement, what: string): string {
 
 function parseTextMatch(el: XmlElement): TextMatch {
   const collation = el.attrs["{}collation"] ?? "i;unicode-casemap";
-  const fold = COLLATIONS[collation];
-  if (!fold) {
+  if (!isCollation(collation)) {
     throw new Forbidden(
       `The collation ${collation} is not supported; use ${Object.keys(COLLATIONS).join(", ")}.`,
       { name: card("supported-collation") },
@@ -78,6 +68,7 @@ function parseTextMatch(el: XmlElement): TextMatch {
   const negate = el.attrs["{}negate-condition"] ?? "no";
   if (negate !== "yes" && negate !== "no")
     throw unsupported(`negate-condition="${negate}" is neither yes nor no.`);
+  const fold = COLLATIONS[collation];
   return { text: fold(el.text), fold, matchType, negate: negate === "yes" };
 }
 

@@ -6,9 +6,9 @@ import { homeHref } from "../webdav/paths.js";
 import { anyText, href, storedText } from "../webdav/properties.js";
 import type { MemberPropertyDef, PropertyDef } from "../webdav/registry.js";
 import { isCollectionOf } from "../webdav/target.js";
+import { COLLATIONS } from "../text/collation.js";
 import { card } from "../xml/names.js";
 import { addressData } from "./address-data.js";
-import { COLLATIONS } from "./filter.js";
 
 const isBook = isCollectionOf("addressbook");
 
