@@ -94,7 +94,10 @@ export class XmlWriter {
   }
 
   toString(): string {
-    return this.root.end({ prettyPrint: false });
+    // XML 1.0 §2.11: a parser turns a raw CRLF into LF, so a vCard or iCalendar body inside a
+    // REPORT would reach the client with other bytes than GET gives (and than its ETag names);
+    // a character reference survives. Outside text and attribute values the output has no CR.
+    return this.root.end({ prettyPrint: false }).replace(/\r/g, "&#13;");
   }
 }
 

@@ -196,5 +196,111 @@ if (!python) {
       });
       assert.equal(res.status, 404);
     });
+
+    // CardDAV: python-caldav 0.11 has no address-book objects; the script uses DAVClient's generic calls.
+    const book = `${base}/addressbooks/alice/default/`;
+    type Card = { url: string; status: number; etag: string };
+    const cards = () => step<{ puts: Record<string, Card> }>("put_vcards").puts;
+    /** DAVResponse turns CRLF into LF, and lxml does the same to XML text (XML 1.0 §2.11). */
+    const lf = (s: string) => s.replace(/\r\n/g, "\n");
+
+    it("python-caldav: the principal names the address-book home, which holds the default address book (RFC 6352 §7.1.1, §6.1)", () => {
+      const home = step<{
+        propfind_status: number;
+        home_set: string[];
+        books: { url: string; name: string }[];
+      }>("addressbook_home");
+      assert.equal(home.propfind_status, 207);
+      assert.deepEqual(home.home_set, [`${base}/addressbooks/alice/`]);
+      assert.deepEqual(home.books, [{ url: book, name: "Contacts" }]);
+    });
+
+    it("python-caldav: PUT of a vCard 3.0 and a 4.0 with If-None-Match: * creates both, stored as sent (RFC 6352 §6.3.2, §5.1.1)", () => {
+      const puts = cards();
+      assert.deepEqual(Object.keys(puts).sort(), ["py-ada.vcf", "py-grace.vcf"]);
+      for (const [name, put] of Object.entries(puts)) {
+        assert.equal(put.url, `${book}${name}`);
+        assert.equal(put.status, 201, name);
+        assert.match(put.etag ?? "", /^"[^"]+"$/, `${name}: an ETag in the PUT answer`);
+      }
+      const got = step<{ ada_get_status: number; ada_get_body: string }>("put_vcards");
+      assert.equal(got.ada_get_status, 200);
+      assert.match(got.ada_get_body, /^VERSION:3\.0$/m);
+      assert.match(
+        got.ada_get_body,
+        /^TEL;TYPE=HOME,VOICE:\+44 20 7946 0000$/m,
+        "the 3.0 card as PUT, not converted",
+      );
+    });
+
+    it("python-caldav: an addressbook-query REPORT with a text-match finds exactly the one card that matches (RFC 6352 §8.6, §10.5.4)", () => {
+      const q = step<{
+        status: number;
+        found: Record<string, { etag: string; data: string }>;
+        by_param: string[];
+      }>("addressbook_query_text_match");
+      const grace = cards()["py-grace.vcf"];
+      assert.equal(q.status, 207);
+      assert.deepEqual(Object.keys(q.found), [grace.url], "FN contains 'hopper' (any case) is Grace only");
+      assert.equal(q.found[grace.url].etag, grace.etag);
+      assert.match(q.found[grace.url].data, /^FN:Grace Hopper$/m);
+      assert.match(q.found[grace.url].data, /^VERSION:4\.0$/m, "address-data without a version is as stored");
+      assert.deepEqual(q.by_param, [cards()["py-ada.vcf"].url], "param-filter TYPE equals voice");
+    });
+
+    it("python-caldav: a REPORT asking address-data version 4.0 gets a 3.0 card as VERSION:4.0 with a derived ETag, the same as GET with Accept version=4.0 (RFC 6352 §10.4, §5.1.1)", () => {
+      const v4 = step<{
+        status: number;
+        hrefs: string[];
+        stored_etag: string;
+        etag: string;
+        data: string;
+        get_status: number;
+        get_etag: string;
+        get_content_type: string;
+        get_body: string;
+      }>("address_data_version_4");
+      const ada = cards()["py-ada.vcf"];
+      assert.equal(v4.status, 207);
+      assert.deepEqual(v4.hrefs, [ada.url]);
+      assert.equal(v4.stored_etag, ada.etag);
+      assert.match(v4.data ?? "", /^VERSION:4\.0$/m, v4.data);
+      assert.doesNotMatch(v4.data ?? "", /^VERSION:3\.0$/m);
+      assert.match(v4.data, /^UID:py-ada@lambda-dav\.test$/m);
+      assert.match(v4.data, /^FN:Ada Lovelace$/m);
+      assert.notEqual(v4.etag, ada.etag, "the converted card does not carry the stored card's ETag");
+      assert.equal(v4.etag, `"${ada.etag.slice(1, -1)}.vcard4"`);
+      assert.equal(v4.get_status, 200);
+      assert.equal(v4.get_etag, v4.etag, "GET and REPORT name the 4.0 form with the same ETag");
+      assert.match(v4.get_content_type, /^text\/vcard/);
+      assert.equal(lf(v4.get_body), lf(v4.data), "GET and REPORT give the same 4.0 card");
+    });
+
+    it("python-caldav: addressbook-query with CARDDAV:limit 1 returns one card and 507 number-of-matches-within-limits on the address book (RFC 6352 §8.6.1)", () => {
+      const limited = step<{
+        status: number;
+        responses: Record<string, { status: string | null; error: string[]; has_etag: boolean }>;
+      }>("addressbook_query_limit");
+      assert.equal(limited.status, 207);
+      const urls = Object.keys(limited.responses);
+      const cardUrls = urls.filter((u) => u !== book);
+      assert.equal(cardUrls.length, 1, urls.join(" "));
+      assert.ok([cards()["py-ada.vcf"].url, cards()["py-grace.vcf"].url].includes(cardUrls[0]));
+      assert.equal(limited.responses[cardUrls[0]].has_etag, true);
+      assert.match(limited.responses[book]?.status ?? "", /^HTTP\/1\.1 507\b/);
+      assert.deepEqual(limited.responses[book].error, ["{DAV:}number-of-matches-within-limits"]);
+    });
+
+    it("python-caldav: DELETE removes both cards: GET is 404 and a query finds none (RFC 4918 §9.6, RFC 6352 §8.6)", () => {
+      const deleted = step<{
+        deletes: Record<string, { status: number; get_after: number }>;
+        left: string[];
+      }>("delete_vcards");
+      assert.deepEqual(deleted.deletes, {
+        "py-ada.vcf": { status: 204, get_after: 404 },
+        "py-grace.vcf": { status: 204, get_after: 404 },
+      });
+      assert.deepEqual(deleted.left, []);
+    });
   });
 }

@@ -46,6 +46,42 @@ function vcard4(uid: string, fn: string): string {
   return CRLF("BEGIN:VCARD", "VERSION:4.0", `UID:${uid}`, `FN:${fn}`, "KIND:individual", "END:VCARD");
 }
 
+/**
+ * The n-th of the bulk cards: even ones vCard 3.0 (every tenth with a folded NOTE), odd ones 4.0
+ * with non-ASCII text and a tel: URI.
+ */
+function bulkCard(i: number, fn?: string): string {
+  const n = String(i).padStart(3, "0");
+  if (i % 2 === 0) {
+    return CRLF(
+      "BEGIN:VCARD",
+      "VERSION:3.0",
+      `UID:vd-bulk-${n}`,
+      `FN:${fn ?? `Bulk Person ${n}`}`,
+      `N:Person ${n};Bulk;;;`,
+      `EMAIL;TYPE=INTERNET:bulk${n}@example.org`,
+      ...(i % 10 === 0
+        ? [
+            `NOTE:Card ${n} has a note long enough to be folded onto a second line\\, so the`,
+            " fold must survive.",
+          ]
+        : []),
+      "END:VCARD",
+    );
+  }
+  return CRLF(
+    "BEGIN:VCARD",
+    "VERSION:4.0",
+    `UID:vd-bulk-${n}`,
+    `FN:${fn ?? `Bülk Persön ${n}`}`,
+    "KIND:individual",
+    `TEL;VALUE=uri;TYPE=cell:tel:+1-555-0${n}`,
+    "END:VCARD",
+  );
+}
+const BULK = Array.from({ length: 100 }, (_, i) => i);
+const bulkUid = (i: number) => `vd-bulk-${String(i).padStart(3, "0")}`;
+
 interface ServerItem {
   href: string;
   etag: string;
@@ -94,7 +130,11 @@ if (!vdirsyncer) {
   );
 
   /** Run vdirsyncer with a private HOME/XDG dirs; `input` answers its prompts. */
-  const vds = async (args: string[], input = ""): Promise<RunResult & { output: string }> => {
+  const vds = async (
+    args: string[],
+    input = "",
+    { configFile = config, timeoutMs = 25_000 }: { configFile?: string; timeoutMs?: number } = {},
+  ): Promise<RunResult & { output: string }> => {
     const env = {
       PATH: process.env.PATH,
       LANG: "C.UTF-8",
@@ -103,13 +143,13 @@ if (!vdirsyncer) {
       XDG_CONFIG_HOME: join(dir, "xdg-config"),
       XDG_DATA_HOME: join(dir, "xdg-data"),
       XDG_CACHE_HOME: join(dir, "xdg-cache"),
-      VDIRSYNCER_CONFIG: config,
+      VDIRSYNCER_CONFIG: configFile,
     };
-    const result = await run(vdirsyncer, ["-c", config, ...args], { env, input, timeoutMs: 25_000 });
+    const result = await run(vdirsyncer, ["-c", configFile, ...args], { env, input, timeoutMs });
     return { ...result, output: `${result.stdout}${result.stderr}` };
   };
-  const sync = async () => {
-    const result = await vds(["sync"]);
+  const sync = async (options: { configFile?: string; timeoutMs?: number } = {}) => {
+    const result = await vds(["sync"], "", options);
     assert.equal(result.code, 0, `vdirsyncer sync failed:\n${result.output}`);
     assert.doesNotMatch(result.output, /error:|critical:|Traceback/i, result.output);
     return result.output;
@@ -332,6 +372,118 @@ if (!vdirsyncer) {
         ["vd-server-card-2"],
         "the server-side delete synced down",
       );
+    });
+
+    const bulkPath = "/addressbooks/alice/e2e-bulk/";
+    const fresh = join(dir, "fresh-contacts");
+    const freshConfig = join(dir, "config-fresh");
+    const slow = { timeoutMs: 120_000 };
+
+    it("vdirsyncer: 100 vCards written locally sync up in one run, each stored byte for byte as written (RFC 6352 §5.1.1, §6.3.2)", async () => {
+      mkdirSync(join(card, "e2e-bulk"));
+      for (const i of BULK) writeFileSync(join(card, "e2e-bulk", `${bulkUid(i)}.vcf`), bulkCard(i));
+      // The new local collection needs a discover ("from a": made on the server with extended MKCOL).
+      const discover = await vds(["discover"], "y\n".repeat(8));
+      assert.equal(discover.code, 0, discover.output);
+      assert.match(discover.output, /Saved for card: collections = \[[^\]]*"e2e-bulk"/, discover.output);
+
+      const output = await sync(slow);
+      const uploaded =
+        output.match(/Copying \(uploading\) item vd-bulk-\d{3} to card_remote\/e2e-bulk/g) ?? [];
+      assert.equal(uploaded.length, 100, output);
+      assert.doesNotMatch(output, /conflict/i, output);
+
+      const up = await serverItems(bulkPath);
+      assert.deepEqual([...up.keys()].sort(), BULK.map(bulkUid));
+      for (const i of BULK) assert.equal(up.get(bulkUid(i))!.body, bulkCard(i), `${bulkUid(i)} as written`);
+    });
+
+    it("vdirsyncer: a fresh local directory syncs the 100 cards back down unchanged (RFC 6352 §8.7 addressbook-multiget)", async () => {
+      writeFileSync(
+        freshConfig,
+        [
+          "[general]",
+          `status_path = "${join(dir, "status-fresh")}/"`,
+          "",
+          "[pair fresh]",
+          'a = "fresh_local"',
+          'b = "fresh_remote"',
+          'collections = ["e2e-bulk"]',
+          "",
+          ...storage("fresh_local", ['type = "filesystem"', `path = "${fresh}/"`, 'fileext = ".vcf"']),
+          ...storage("fresh_remote", remote("carddav")),
+        ].join("\n"),
+      );
+      // One "y": e2e-bulk does not exist in the fresh directory yet.
+      const discover = await vds(["discover"], "y\n".repeat(2), { configFile: freshConfig });
+      assert.equal(discover.code, 0, discover.output);
+      const output = await sync({ configFile: freshConfig, ...slow });
+      const downloaded =
+        output.match(/Copying \(uploading\) item vd-bulk-\d{3} to fresh_local\/e2e-bulk/g) ?? [];
+      assert.equal(downloaded.length, 100, output);
+
+      const down = localItems(join(fresh, "e2e-bulk"));
+      assert.deepEqual([...down.keys()].sort(), BULK.map(bulkUid));
+      for (const i of BULK) {
+        // Line for line what was written: the fold, the escapes and the UTF-8 text intact.
+        assert.equal(down.get(bulkUid(i))!.body, bulkCard(i), `${bulkUid(i)} came down unchanged`);
+      }
+      const again = await sync({ configFile: freshConfig, ...slow });
+      assert.doesNotMatch(again, /Copying|Deleting|conflict/i, "a second sync finds nothing to do");
+    });
+
+    it("vdirsyncer: a card edited locally and another edited on the server (PUT with If-Match) both sync, with no conflict (RFC 9110 §13.1.1, RFC 6352 §6.3.2)", async () => {
+      const before = await serverItems(bulkPath);
+      const local = localItems(join(card, "e2e-bulk")).get(bulkUid(7))!;
+      writeFileSync(local.file, bulkCard(7, "Edited Locally"));
+      const remote42 = before.get(bulkUid(42))!;
+      const res = await server.request("PUT", remote42.href, {
+        headers: { "content-type": "text/vcard", "if-match": remote42.etag },
+        body: bulkCard(42, "Edited On The Server"),
+      });
+      assert.equal(res.status, 204, res.body);
+
+      const output = await sync(slow);
+      assert.doesNotMatch(output, /conflict/i, output);
+      const copies = (output.match(/^.*(Copying|Deleting).*$/gm) ?? []).map((l) => l.trim()).sort();
+      assert.deepEqual(
+        copies.filter((l) => l.includes("e2e-bulk")),
+        [
+          "Copying (updating) item vd-bulk-007 to card_remote/e2e-bulk",
+          "Copying (updating) item vd-bulk-042 to card_local/e2e-bulk",
+        ],
+        output,
+      );
+
+      const now = await serverItems(bulkPath);
+      assert.equal(
+        now.get(bulkUid(7))!.body,
+        bulkCard(7, "Edited Locally"),
+        "the local edit is on the server",
+      );
+      assert.notEqual(now.get(bulkUid(7))!.etag, before.get(bulkUid(7))!.etag);
+      assert.equal(
+        now.get(bulkUid(42))!.body,
+        bulkCard(42, "Edited On The Server"),
+        "the server edit stands",
+      );
+      for (const i of BULK.filter((i) => i !== 7 && i !== 42)) {
+        assert.equal(
+          now.get(bulkUid(i))!.etag,
+          before.get(bulkUid(i))!.etag,
+          `${bulkUid(i)} was not rewritten`,
+        );
+      }
+      const mine = localItems(join(card, "e2e-bulk"));
+      assert.equal(mine.get(bulkUid(42))!.body, bulkCard(42, "Edited On The Server"));
+      assert.match(mine.get(bulkUid(7))!.body, /^FN:Edited Locally\r?$/m);
+
+      // The other client, on the fresh directory, gets both edits on its next sync.
+      const other = await sync({ configFile: freshConfig, ...slow });
+      assert.doesNotMatch(other, /conflict/i, other);
+      const theirs = localItems(join(fresh, "e2e-bulk"));
+      assert.equal(theirs.get(bulkUid(7))!.body, bulkCard(7, "Edited Locally"));
+      assert.equal(theirs.get(bulkUid(42))!.body, bulkCard(42, "Edited On The Server"));
     });
   });
 }
