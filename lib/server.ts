@@ -145,7 +145,7 @@ async function dispatch(
   const target = await resolveTarget(ctx.store, address, user, def.member?.(req, address, registry));
   if (def.creates) {
     return def.run(
-      { ...request, target, ifHeader: await ifHeader(ctx, req, user, address, target) },
+      { ...request, target, ifHeader: await ifHeader(ctx, req, user, address, target, registry) },
       prepared,
     );
   }
@@ -155,7 +155,10 @@ async function dispatch(
       throw new PreconditionFailed("Nothing exists at this URL.");
     throw new NotFound("Nothing exists at this URL.");
   }
-  return def.run({ ...request, target, ifHeader: await ifHeader(ctx, req, user, address, target) }, prepared);
+  return def.run(
+    { ...request, target, ifHeader: await ifHeader(ctx, req, user, address, target, registry) },
+    prepared,
+  );
 }
 
 /**
@@ -168,10 +171,17 @@ async function ifHeader(
   user: UserRecord,
   address: Address,
   target: Target,
+  registry: Registry,
 ): Promise<MethodContext["ifHeader"]> {
   const text = conditionHeader(req, "if");
   if (text === undefined) return undefined;
-  const productions = parseIfHeader(text);
+  // An ETag of another form of a member (a vCard read as 4.0) stands for the stored one, as in If-Match.
+  const stored = (etag: string) =>
+    [...registry.collections.values()].reduce((e, t) => t.variants?.storedEtag(e) ?? e, etag);
+  const productions = parseIfHeader(text).map((p) => ({
+    ...p,
+    lists: p.lists.map((l) => l.map((c) => (c.kind === "etag" ? { ...c, value: stored(c.value) } : c))),
+  }));
   const evaluate = () =>
     ifPredicate(productions, address, async (other) => {
       // Another user's resource, or none at all: it exists for the header without any state.

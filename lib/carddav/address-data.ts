@@ -7,13 +7,13 @@ import type { ObjectRecord } from "../store/objects.js";
 import type { MemberPropertyDef } from "../webdav/registry.js";
 import { card } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
-import { contentLines, valueStart } from "./vcard-text.js";
+import { cardText, contentLines, valueStart } from "./vcard-text.js";
 import { VCARD_VERSIONS, type VcardVersion } from "./vcard-version.js";
 import { convertedCard } from "./versions.js";
 
 export interface AddressDataSpec {
-  /** The version asked for; absent, the card as stored. */
-  version?: VcardVersion;
+  /** The version asked for (3.0 when the element names none). */
+  version: VcardVersion;
   /** The properties asked for (CARDDAV:prop); absent, all of them (no prop, or CARDDAV:allprop). */
   props?: { name: string; novalue: boolean }[];
 }
@@ -22,20 +22,22 @@ export interface AddressDataSpec {
 const ALWAYS = new Set(["BEGIN", "END", "VERSION"]);
 
 /**
- * Reads the element. Its DTD defaults the version to 3.0, but a client that names none gets the
- * card as it stored it: rewriting every stored 4.0 card would break the byte-identical round trip
- * §5.1.1 promises, and every client that omits the attribute reads the version it wrote.
+ * Reads the element. A version the element does not name is 3.0, as the DTD of §10.4 defaults it:
+ * macOS and iOS Contacts read only 3.0 and name none, so a card another client stored as 4.0
+ * reaches them converted (DAVx5 and others that read 4.0 ask for it). GET without Accept, and
+ * address-data with `version="4.0"` on a 4.0 card, give the stored bytes.
  */
 export function parseAddressData(el: XmlElement): AddressDataSpec {
-  const type = (el.attrs["{}content-type"] ?? "text/vcard").trim().toLowerCase();
-  const version = el.attrs["{}version"]?.trim();
-  if (type !== "text/vcard" || (version !== undefined && !VCARD_VERSIONS.includes(version as VcardVersion))) {
+  // `text/vcard; charset=utf-8` is text/vcard: the media type without its parameters.
+  const type = (el.attrs["{}content-type"] ?? "text/vcard").split(";")[0].trim().toLowerCase();
+  const version = (el.attrs["{}version"] ?? "3.0").trim();
+  if (type !== "text/vcard" || !VCARD_VERSIONS.includes(version as VcardVersion)) {
     throw new Forbidden(
-      `address-data as ${type}${version ? ` version ${version}` : ""} is not supported; text/vcard version 3.0 and 4.0 are.`,
+      `address-data as ${type} version ${version} is not supported; text/vcard version 3.0 and 4.0 are.`,
       { name: card("supported-address-data") },
     );
   }
-  const spec: AddressDataSpec = version ? { version: version as VcardVersion } : {};
+  const spec: AddressDataSpec = { version: version as VcardVersion };
   if (el.children.some((c) => c.name === card("allprop"))) return spec;
   const props = el.children
     .filter((c) => c.name === card("prop"))
@@ -74,9 +76,9 @@ export const addressData: MemberPropertyDef<AddressDataSpec> = {
   parse: parseAddressData,
   render(col, obj, spec) {
     if (col.kind !== "addressbook") return undefined;
-    const text = (spec.version && inVersion(obj, spec.version)?.body) || obj.body.toString("utf8");
-    return spec.props ? partialCard(text, spec.props) : text;
+    const converted = inVersion(obj, spec.version)?.body;
+    if (spec.props) return partialCard(converted ?? cardText(obj.body), spec.props);
+    return converted ?? obj.body.toString("utf8");
   },
-  etag: (col, obj, spec) =>
-    col.kind === "addressbook" && spec.version ? inVersion(obj, spec.version)?.etag : undefined,
+  etag: (col, obj, spec) => (col.kind === "addressbook" ? inVersion(obj, spec.version)?.etag : undefined),
 };

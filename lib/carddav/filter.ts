@@ -42,7 +42,7 @@ const MATCH_TYPES: readonly MatchType[] = ["equals", "contains", "starts-with", 
 const unsupported = (message: string) => new Forbidden(message, { name: card("supported-filter") });
 
 function testOf(el: XmlElement): Test {
-  const test = el.attrs["{}test"] ?? "anyof";
+  const test = (el.attrs["{}test"] ?? "anyof").trim();
   if (test !== "anyof" && test !== "allof") throw unsupported(`test="${test}" is neither anyof nor allof.`);
   return test;
 }
@@ -54,18 +54,18 @@ function nameOf(el: XmlElement, what: string): string {
 }
 
 function parseTextMatch(el: XmlElement): TextMatch {
-  const collation = el.attrs["{}collation"] ?? "i;unicode-casemap";
+  const collation = (el.attrs["{}collation"] ?? "i;unicode-casemap").trim();
   if (!isCollation(collation)) {
     throw new Forbidden(
       `The collation ${collation} is not supported; use ${Object.keys(COLLATIONS).join(", ")}.`,
       { name: card("supported-collation") },
     );
   }
-  const matchType = (el.attrs["{}match-type"] ?? "contains") as MatchType;
+  const matchType = (el.attrs["{}match-type"] ?? "contains").trim() as MatchType;
   if (!MATCH_TYPES.includes(matchType)) {
     throw unsupported(`match-type="${matchType}" is not one of ${MATCH_TYPES.join(", ")}.`);
   }
-  const negate = el.attrs["{}negate-condition"] ?? "no";
+  const negate = (el.attrs["{}negate-condition"] ?? "no").trim();
   if (negate !== "yes" && negate !== "no")
     throw unsupported(`negate-condition="${negate}" is neither yes nor no.`);
   const fold = COLLATIONS[collation];
@@ -91,10 +91,23 @@ function parsePropFilter(el: XmlElement): PropFilter {
   };
 }
 
+/** Tests one query may ask for: every card is tested against each, so the count bounds a query's time. */
+export const MAX_FILTER_TESTS = 100;
+
 export function parseCardFilter(el: XmlElement): CardFilter {
+  const props = el.children.filter((c) => c.name === card("prop-filter"));
+  const tests = props.reduce(
+    (n, p) => n + 1 + p.children.filter((c) => c.name !== card("is-not-defined")).length,
+    0,
+  );
+  if (tests > MAX_FILTER_TESTS) {
+    throw unsupported(
+      `The filter has ${tests} prop-filters, text-matches and param-filters; at most ${MAX_FILTER_TESTS} are supported.`,
+    );
+  }
   return {
     test: testOf(el),
-    props: el.children.filter((c) => c.name === card("prop-filter")).map(parsePropFilter),
+    props: props.map(parsePropFilter),
   };
 }
 
@@ -138,7 +151,8 @@ function textMatches(m: TextMatch, texts: string[]): boolean {
 }
 
 function paramMatches(f: ParamFilter, p: Prop): boolean {
-  const value = f.name === "group" ? undefined : p[1][f.name];
+  // ical.js keeps a property's group among its parameters; `constructor` and the like are no parameter either.
+  const value = f.name === "group" || !Object.hasOwn(p[1], f.name) ? undefined : p[1][f.name];
   if (f.isNotDefined) return value === undefined;
   if (value === undefined) return false;
   if (!f.textMatch) return true;
@@ -171,7 +185,14 @@ function propMatches(f: PropFilter, props: Prop[]): boolean {
 /** RFC 6352 §10.5: whether the card matches; a filter without prop-filters matches every card. */
 export function matchesCardFilter(text: string, filter: CardFilter): boolean {
   if (filter.props.length === 0) return true;
-  const props = parseVcard(text).jcard[1];
+  let props: Prop[];
+  try {
+    props = parseVcard(text).jcard[1];
+  } catch {
+    // Every stored card was parsed when it was written; one that no longer parses matches nothing
+    // rather than making its whole address book unsearchable.
+    return false;
+  }
   return combine(
     filter.test,
     filter.props.map((f) => () => propMatches(f, props)),

@@ -14,6 +14,7 @@ import { multistatusResponse, renderMultistatus, type MultistatusResponse } from
 import { card, dav } from "../xml/names.js";
 import { child, type XmlElement } from "../xml/parse.js";
 import { matchesCardFilter, parseCardFilter } from "./filter.js";
+import { cardText } from "./vcard-text.js";
 
 /** CARDDAV:limit/nresults: a positive count, or undefined when there is no limit. */
 function limitOf(body: XmlElement): number | undefined {
@@ -46,7 +47,7 @@ export async function addressbookQuery(m: ResourceContext, body: XmlElement): Pr
   const responses: MultistatusResponse[] = [];
   let truncated = false;
   for (const obj of cards) {
-    if (!obj.body || !matchesCardFilter(obj.body.toString("utf8"), filter)) continue;
+    if (!obj.body || !matchesCardFilter(cardText(obj.body), filter)) continue;
     if (limit !== undefined && responses.length === limit) {
       truncated = true;
       break;

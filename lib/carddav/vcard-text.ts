@@ -2,6 +2,9 @@
  * vCard text as real clients write it, made readable for the parser without touching what is stored.
  */
 
+/** A stored card's text for reading: UTF-8 without the byte-order mark some exporters write (the validator reads past it too). */
+export const cardText = (body: Buffer): string => body.toString("utf8").replace(/^\uFEFF/, "");
+
 /** Bare parameter values and the parameter each one stands for (vCard 2.1 style, RFC 2426 §4 tolerance). */
 const BARE_ENCODINGS = new Set(["BASE64", "B", "QUOTED-PRINTABLE", "8BIT", "7BIT"]);
 

@@ -31,6 +31,14 @@ for (const set of [V3base, V4base]) {
     fromICAL: (v: string) => (v.includes("\\") ? v.replace(/\\[\\;,nN]/g, (e) => UNESCAPE[e]) : v),
   };
 }
+// RFC 2426 §3.1.5 lets BDAY be reset to text as well; ical.js's reader takes any value for a date
+// (it detects the type from the value and ignores VALUE=), so what is no date is read as text.
+V3base.property.bday = {
+  ...V3base.property.bday,
+  allowedTypes: [...(V3base.property.bday.allowedTypes ?? []), "text"],
+  detectType: (v: string) =>
+    !/^\d{4}-?\d\d-?\d\d/.test(v) ? "text" : v.includes("T") ? "date-time" : "date",
+};
 const escape3 = (v: string) => v.replace(/[\\;,\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
 /**
  * RFC 2426 §3.1.5: BDAY is a date unless said otherwise (ical.js takes date-time, so every birthday
@@ -38,7 +46,10 @@ const escape3 = (v: string) => v.replace(/[\\;,\n]/g, (c) => (c === "\n" ? "\\n"
  */
 const V3 = {
   ...V3base,
-  property: { ...V3base.property, bday: { defaultType: "date", allowedTypes: ["date", "date-time"] } },
+  property: {
+    ...V3base.property,
+    bday: { defaultType: "date", allowedTypes: ["date", "date-time", "text"] },
+  },
   value: {
     ...V3base.value,
     date: { ...V3base.value.date, toICAL: (v: string) => v },
@@ -64,6 +75,9 @@ const RENAMED_IN_4 = Object.fromEntries(Object.entries(RENAMED_IN_3).map(([v4, v
 
 /** Apple Contacts' way to say "no year" in 3.0, which has no `--MMDD` form: the year 1604. */
 const OMIT_YEAR = "x-apple-omit-year";
+/** 4.0's dates of reduced precision (RFC 6350 §4.3.1, §4.3.4) as jCard writes them: 1985, 1985-04, --04, ---12, T10:22. */
+const REDUCED_DATE = /^(?:\d{4}(?:-\d\d)?|--\d\d(?:-\d\d)?|---\d\d|T[\d:]+(?:Z|[-+][\d:]+)?)$/;
+const URI = /^[a-z][a-z0-9+.-]*:/i;
 const NO_YEAR = "1604";
 
 /** The single vCard of a text as jCard, and the version it declares. */
@@ -96,25 +110,35 @@ export function convertVcard(text: string, target: VcardVersion): string {
  * source version writes it, read back with the target version's value types.
  */
 function retyped(p: Prop, from: DesignSet, to: DesignSet, name = p[0], params = p[1]): Prop {
-  const line = ICAL.stringify.property([p[0], params, ...p.slice(2)] as never, from, true);
+  // A value type that is the source's default goes unwritten, and the target would read the value
+  // as its own default (a 4.0 TZ text read as 3.0's UTC offset, cut at the first "/"): where the
+  // target allows the type but defaults to another, it is written out.
+  const design = (set: DesignSet, n: string) =>
+    set.property[n] as { defaultType?: string; allowedTypes?: string[] } | undefined;
+  const target = design(to, name);
+  const sourceDefault = design(from, p[0])?.defaultType ?? "unknown";
+  const explicit =
+    p[2] === sourceDefault &&
+    target?.defaultType !== undefined &&
+    target.defaultType !== p[2] &&
+    target.allowedTypes?.includes(p[2]);
+  const written = explicit ? { ...params, value: p[2] } : params;
+  const line = ICAL.stringify.property([p[0], written, ...p.slice(2)] as never, from, true);
   const group = typeof params.group === "string" ? `${params.group.toUpperCase()}.` : "";
-  const out = ICAL.parse.property(
+  return ICAL.parse.property(
     group + name.toUpperCase() + line.slice(group.length + p[0].length),
     to,
   ) as unknown as Prop;
-  // A value type that is the source's default is not written, so the target would assume its own
-  // (a 4.0 PHOTO URI read as 3.0's default binary); keep the type where the target allows it.
-  const allowed = (to.property[name] as { allowedTypes?: string[] } | undefined)?.allowedTypes;
-  if (out[2] !== p[2] && allowed?.includes(p[2])) out[2] = p[2];
-  return out;
 }
+
+const without = (params: Params, ...names: string[]): Params =>
+  Object.fromEntries(Object.entries(params).filter(([k]) => !names.includes(k)));
 
 const typesOf = (params: Params): string[] =>
   params.type === undefined ? [] : Array.isArray(params.type) ? params.type : [params.type];
 
 function withTypes(params: Params, types: string[]): Params {
-  const { type: _old, ...rest } = params;
-  void _old;
+  const rest = without(params, "type");
   return types.length === 0 ? rest : { ...rest, type: types.length === 1 ? types[0] : types };
 }
 
@@ -151,9 +175,13 @@ function to4(p: Prop, from: DesignSet): Prop[] {
     if (renamed[0] === "kind") renamed[3] = String(renamed[3]).toLowerCase();
     return [renamed];
   }
+  // A URI written without VALUE=uri (or a KEY written as text) is a URI all the same: base64 has no colon.
+  if (MEDIA[name] && (type === "binary" || type === "text") && URI.test(String(value))) {
+    const rest = without(params, "encoding", "value");
+    return [[name, rest, "uri", String(value)]];
+  }
   if (MEDIA[name] && type === "binary") {
-    const { encoding: _e, ...rest } = params;
-    void _e;
+    const rest = without(params, "encoding");
     const data = String(value).replace(/\s+/g, "");
     const media = mediaTypeOf(name, typesOf(rest), data);
     return [[name, withTypes(rest, []), "uri", `data:${media};base64,${data}`]];
@@ -172,6 +200,14 @@ function to4(p: Prop, from: DesignSet): Prop[] {
       return [[name, rest, "date-and-or-time", `--${date.slice(String(omitted).length + 1)}`]];
     }
     if (type === "date" || type === "date-time") return [[name, params, "date-and-or-time", date]];
+    // Some 3.0 writers put the 4.0 form of "no year" in a 3.0 card: --MMDD or --MM-DD.
+    const noYear = /^--(\d\d)-?(\d\d)$/.exec(date);
+    if (type === "text" && noYear)
+      return [[name, without(params, "value"), "date-and-or-time", `--${noYear[1]}-${noYear[2]}`]];
+    if (type === "text" && REDUCED_DATE.test(date)) {
+      const plain = without(params, "value");
+      return [[name, plain, "date-and-or-time", date]];
+    }
   }
   return [retyped(p, from, V4, name, params)];
 }
@@ -183,12 +219,13 @@ function to3(p: Prop, from: DesignSet): Prop[] {
   if (MEDIA[name] && type === "uri") {
     const data = /^data:([^;,]*)((?:;[^;,]*)*);base64,(.*)$/is.exec(String(value));
     if (data) {
-      const { mediatype: _m, ...rest } = params;
-      void _m;
+      const rest = without(params, "mediatype");
       const subtype = (data[1] || "application/octet-stream").split("/").pop()!.toUpperCase();
       return [[name, { ...withTypes(rest, []), encoding: "b", type: subtype }, "binary", data[3]]];
     }
   }
+  // RFC 2426 §3.7.2: a 3.0 KEY is inline or text, never a URI value.
+  if (name === "key" && type === "uri") return [[name, params, "text", String(value)]];
   if (name === "tel") {
     const number = type === "uri" ? String(value).replace(/^tel:/i, "") : String(value);
     return [[name, params, "phone-number", number]];
@@ -205,6 +242,8 @@ function to3(p: Prop, from: DesignSet): Prop[] {
     }
     if (/^\d{4}-\d\d-\d\d$/.test(date)) return [[name, params, "date", date]];
     if (/^\d{4}-\d\d-\d\dT/.test(date)) return [[name, params, "date-time", date]];
+    // A year, a month or a time alone (RFC 6350 §4.3.4) has no 3.0 form: it goes as text.
+    return [[name, params, "text", date]];
   }
   return [retyped(p, from, V3, name, params)];
 }
@@ -216,12 +255,15 @@ function to3(p: Prop, from: DesignSet): Prop[] {
 function requireNames(props: Prop[], target: VcardVersion): void {
   const fn = props.find((p) => p[0] === "fn");
   const n = props.find((p) => p[0] === "n");
-  if (!fn && n) {
-    const parts = Array.isArray(n[3]) ? (n[3] as unknown[]).map(String) : [String(n[3])];
+  let name = fn ? String(fn[3]) : undefined;
+  if (!fn) {
+    const parts = n ? (Array.isArray(n[3]) ? (n[3] as unknown[]).map(String) : [String(n[3])]) : [];
     const [family = "", given = ""] = parts;
-    props.unshift(["fn", {}, "text", [given, family].filter(Boolean).join(" ")]);
+    const org = props.find((p) => p[0] === "org")?.[3];
+    const email = props.find((p) => p[0] === "email")?.[3];
+    name =
+      [given, family].filter(Boolean).join(" ") || String((Array.isArray(org) ? org[0] : org) ?? email ?? "");
+    props.unshift(["fn", {}, "text", name]);
   }
-  if (target === "3.0" && !n) {
-    props.unshift(["n", {}, "text", [String(fn?.[3] ?? ""), "", "", "", ""]]);
-  }
+  if (target === "3.0" && !n) props.unshift(["n", {}, "text", [name ?? "", "", "", "", ""]]);
 }

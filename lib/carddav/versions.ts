@@ -6,14 +6,20 @@
 import type { DavRequest } from "../http/message.js";
 import type { ObjectRecord } from "../store/objects.js";
 import type { MemberVariants, Variant } from "../webdav/registry.js";
+import { cardText } from "./vcard-text.js";
 import { convertVcard, VCARD_VERSIONS, versionOf, type VcardVersion } from "./vcard-version.js";
 
 const VCARD = "text/vcard; charset=utf-8";
-const DERIVED = /^"([^".]*)\.vcard(3|4)"$/;
+const DERIVED = /^"([^".]*)\.vcard[34]r\d+"$/;
+/**
+ * The conversion's revision, part of every derived ETag: when a release changes what a stored card
+ * converts to, the new bytes get a new strong ETag (RFC 9110 §8.8.3), and caches fetch them again.
+ */
+const CONVERSION = 1;
 
 /** The ETag of the stored card `etag` written as `version`. */
 export const variantEtag = (etag: string, version: VcardVersion): string =>
-  `"${etag.replace(/^"|"$/g, "")}.vcard${version[0]}"`;
+  `"${etag.replace(/^"|"$/g, "")}.vcard${version[0]}r${CONVERSION}"`;
 
 /** The stored ETag behind a derived one; any other ETag is returned as it is. */
 export const storedEtag = (etag: string): string => {
@@ -57,7 +63,7 @@ export function convertedCard(
   obj: ObjectRecord & { body: Buffer },
   version: VcardVersion,
 ): Variant | undefined {
-  const text = obj.body.toString("utf8");
+  const text = cardText(obj.body);
   if (versionOf(text) === version) return undefined;
   let body: string;
   try {
@@ -72,7 +78,7 @@ export function convertedCard(
 export const vcardVariants: MemberVariants = {
   asked: (req: DavRequest) => /version\s*=/i.test(req.headers.accept ?? ""),
   select(req, obj) {
-    const version = wantedVersion(req.headers.accept, versionOf(obj.body.toString("utf8")));
+    const version = wantedVersion(req.headers.accept, versionOf(cardText(obj.body)));
     return version ? convertedCard(obj, version) : undefined;
   },
   storedEtag,

@@ -98,9 +98,10 @@ function served(m: ResourceContext, t: ObjectTarget): Served {
 /** RFC 9110 §13.1.1-2 on a read: 304 for a matching If-None-Match, 412 for a failing If-Match, else undefined. */
 function readPrecondition(m: ResourceContext, { headers }: Served): DavResponse | undefined {
   const { ifNoneMatch: inm, ifMatch: im } = expectationOf(m.req);
-  if (inm === "*" || (Array.isArray(inm) && inm.includes(headers.etag))) return { status: 304, headers };
+  // RFC 9110 §13.2.2: If-Match is evaluated first; only when it holds does If-None-Match decide.
   if (im && im !== "*" && !im.includes(headers.etag))
     throw new PreconditionFailed("The ETag does not match.", undefined, headers.etag);
+  if (inm === "*" || (Array.isArray(inm) && inm.includes(headers.etag))) return { status: 304, headers };
   return undefined;
 }
 

@@ -72,6 +72,8 @@ function shown(text: string): string[] {
     URL: "URL",
     PHOTO: "PHOTO",
     CATEGORIES: "CATEGORIES",
+    TZ: "TZ",
+    KEY: "KEY",
     KIND: "KIND",
     "X-ADDRESSBOOKSERVER-KIND": "KIND",
     MEMBER: "MEMBER",
@@ -99,14 +101,17 @@ function shown(text: string): string[] {
     let value = m[3].replace(/\\([\\,;nN])/g, (_, c: string) => (c.toLowerCase() === "n" ? "\n" : c));
     if (name === "TEL") value = value.replace(/^tel:/i, "");
     if (name === "KIND") value = value.toLowerCase();
-    if (name === "PHOTO") {
+    if (name === "PHOTO" || name === "KEY") {
       // Inline data is its bytes and, where the card names it, its media type.
       const data = /^data:([^;,]*);base64,(.*)$/i.exec(value);
       const inline3 =
-        !data && !/^uri$/i.test(params.get("VALUE") ?? "") && !/^[a-z][a-z0-9+.-]*:/i.test(value);
+        !data && !/^(uri|text)$/i.test(params.get("VALUE") ?? "") && !/^[a-z][a-z0-9+.-]*:/i.test(value);
       const media = data ? data[1].toLowerCase() : inline3 ? types.find((t) => t !== "pref") : undefined;
+      const top = name === "PHOTO" ? "image" : "application";
       if (media)
-        out.push(`PHOTO-MEDIA=${media.includes("/") ? media.toLowerCase() : `image/${media.toLowerCase()}`}`);
+        out.push(
+          `${name}-MEDIA=${media.includes("/") ? media.toLowerCase() : `${top}/${media.toLowerCase()}`}`,
+        );
       if (data || inline3) value = `bytes:${(data ? data[2] : value).replace(/\s+/g, "")}`;
       types.length = 0;
     }

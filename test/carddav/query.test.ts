@@ -346,9 +346,9 @@ describe("RFC 6352 §8.6: the request itself", () => {
     assert.notEqual(etag, got.headers.get("etag"), "not the stored body's ETag");
   });
 
-  it("§10.4.2 novalue: the property's name and parameters without its value", async () => {
+  it("§10.4.2 novalue: the property's name and parameters without its value (a 4.0 card asked for as 4.0)", async () => {
     const res = await query(
-      `<D:prop><C:address-data><C:prop name="TEL" novalue="yes"/><C:prop name="FN"/></C:address-data></D:prop><C:filter><C:prop-filter name="UID">${textMatch("urn:uuid:ada", 'match-type="equals"')}</C:prop-filter></C:filter>`,
+      `<D:prop><C:address-data version="4.0"><C:prop name="TEL" novalue="yes"/><C:prop name="FN"/></C:address-data></D:prop><C:filter><C:prop-filter name="UID">${textMatch("urn:uuid:ada", 'match-type="equals"')}</C:prop-filter></C:filter>`,
     );
     const data = parseMultistatus(res.body)[0].propstats[0].props.find(
       (p) => p.name === `{${CR}}address-data`,
@@ -361,5 +361,62 @@ describe("RFC 6352 §8.6: the request itself", () => {
       "TEL;TYPE=cell:",
       "END:VCARD",
     ]);
+  });
+
+  it("a filter with more than 100 tests → 403 supported-filter saying so (a query's time stays bounded)", async () => {
+    const many = Array.from({ length: 101 }, (_, i) => `<C:prop-filter name="X-F${i}"/>`).join("");
+    const res = await query(`${ETAG_ONLY}<C:filter>${many}</C:filter>`);
+    assert.equal(res.status, 403, res.body);
+    assert.equal(errorConditions(res.body)[0], `{${CR}}supported-filter`);
+    assert.match(res.body, /at most 100/);
+  });
+
+  it("a param-filter named like an object property (constructor, __proto__) matches no parameter", async () => {
+    for (const name of ["constructor", "__proto__", "toString"]) {
+      assert.deepEqual(
+        await matching(
+          `<C:filter><C:prop-filter name="TEL"><C:param-filter name="${name}"/></C:prop-filter></C:filter>`,
+        ),
+        [],
+      );
+    }
+  });
+});
+
+describe("a card stored with a UTF-8 byte-order mark", () => {
+  it("is found by queries, converted on request and cut to the properties asked for; the address book stays searchable", async () => {
+    const bom =
+      "\uFEFFBEGIN:VCARD\r\nVERSION:3.0\r\nUID:bom-card\r\nN:Card;Bom;;;\r\nFN:Bom Card\r\nEND:VCARD\r\n";
+    assert.equal((await server.request("PUT", `${book}bom.vcf`, { body: bom })).status, 201);
+    assert.deepEqual(
+      await matching(
+        `<C:filter><C:prop-filter name="FN">${textMatch("bom card", 'match-type="equals"')}</C:prop-filter></C:filter>`,
+      ),
+      ["bom.vcf"],
+    );
+    assert.deepEqual(
+      await matching(
+        `<C:filter><C:prop-filter name="FN">${textMatch("lovelace")}</C:prop-filter></C:filter>`,
+      ),
+      ["ada.vcf"],
+    );
+    const res = await query(
+      `<D:prop><C:address-data><C:prop name="FN"/></C:address-data></D:prop><C:filter><C:prop-filter name="UID">${textMatch("bom-card", 'match-type="equals"')}</C:prop-filter></C:filter>`,
+    );
+    const data = parseMultistatus(res.body)[0].propstats[0].props.find(
+      (p) => p.name === `{${CR}}address-data`,
+    )!.text;
+    assert.deepEqual(data.split("\r\n").filter(Boolean), [
+      "BEGIN:VCARD",
+      "VERSION:3.0",
+      "FN:Bom Card",
+      "END:VCARD",
+    ]);
+    const v4 = await server.request("GET", `${book}bom.vcf`, {
+      headers: { accept: "text/vcard; version=4.0" },
+    });
+    assert.match(v4.body, /^BEGIN:VCARD\r\nVERSION:4\.0\r\n/);
+    assert.equal((await server.request("GET", `${book}bom.vcf`)).body, bom, "stored as sent");
+    await server.request("DELETE", `${book}bom.vcf`);
   });
 });

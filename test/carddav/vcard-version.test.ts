@@ -157,3 +157,83 @@ describe("RFC 9110 §12.5.1 / RFC 6352 §5.1.1: Accept and the converted card's 
     assert.equal(storedEtag(stored), stored);
   });
 });
+
+describe("RFC 6352 §5.1.1: values whose type differs between the versions", () => {
+  it("TZ as text (RFC 6350 §6.5.1) keeps its whole value in 3.0 and back", () => {
+    const card = lines(
+      "BEGIN:VCARD",
+      "VERSION:4.0",
+      "UID:tz",
+      "FN:Tz",
+      "TZ:Raleigh/North America",
+      "TZ:America/New_York",
+      "END:VCARD",
+    );
+    const v3 = convertVcard(card, "3.0");
+    assert.ok(linesOf(v3).includes("TZ;VALUE=TEXT:Raleigh/North America"), v3);
+    assert.ok(linesOf(v3).includes("TZ;VALUE=TEXT:America/New_York"), v3);
+    const back = linesOf(convertVcard(v3, "4.0"));
+    assert.ok(
+      back.includes("TZ:Raleigh/North America") && back.includes("TZ:America/New_York"),
+      back.join("\n"),
+    );
+  });
+
+  it("a 3.0 PHOTO URL written without VALUE=uri stays a URL; a KEY URL survives 3.0 as text", () => {
+    const v3 = lines(
+      "BEGIN:VCARD",
+      "VERSION:3.0",
+      "UID:u",
+      "N:U;;;;",
+      "FN:U",
+      "PHOTO:https://example.com/p.jpg",
+      "PHOTO;TYPE=JPEG:http://example.com/q.jpg",
+      "END:VCARD",
+    );
+    const v4 = linesOf(convertVcard(v3, "4.0"));
+    assert.ok(v4.includes("PHOTO:https://example.com/p.jpg"), v4.join("\n"));
+    assert.ok(
+      v4.some((l) => /^PHOTO.*:http:\/\/example\.com\/q\.jpg$/.test(l)),
+      v4.join("\n"),
+    );
+    assert.ok(!v4.some((l) => l.includes("base64,http")), "no URL is taken for base64");
+    const key4 = lines(
+      "BEGIN:VCARD",
+      "VERSION:4.0",
+      "UID:k",
+      "FN:K",
+      "KEY:http://www.example.com/keys/jdoe.cer",
+      "END:VCARD",
+    );
+    const key3 = convertVcard(key4, "3.0");
+    assert.ok(linesOf(key3).includes("KEY;VALUE=TEXT:http://www.example.com/keys/jdoe.cer"), key3);
+    assert.ok(linesOf(convertVcard(key3, "4.0")).includes("KEY:http://www.example.com/keys/jdoe.cer"));
+  });
+
+  it("BDAY as text and 4.0's dates of reduced precision reach 3.0 as text and come back", () => {
+    const card = lines(
+      "BEGIN:VCARD",
+      "VERSION:4.0",
+      "UID:b",
+      "FN:B",
+      "BDAY;VALUE=text:circa 1800",
+      "ANNIVERSARY:1985",
+      "END:VCARD",
+    );
+    const v3 = convertVcard(card, "3.0");
+    assert.ok(linesOf(v3).includes("BDAY;VALUE=TEXT:circa 1800"), v3);
+    const back = linesOf(convertVcard(v3, "4.0"));
+    assert.ok(back.includes("BDAY;VALUE=TEXT:circa 1800"), back.join("\n"));
+    assert.ok(back.includes("ANNIVERSARY:1985"), back.join("\n"));
+    // A 3.0 card that spells "no year" the 4.0 way gets the 4.0 date in 4.0.
+    const odd = lines("BEGIN:VCARD", "VERSION:3.0", "UID:y", "N:Y;;;;", "FN:Y", "BDAY:--0412", "END:VCARD");
+    assert.ok(linesOf(convertVcard(odd, "4.0")).includes("BDAY:--0412"));
+  });
+
+  it("a 4.0 card without FN gets one in 3.0 (RFC 2426 §5 requires it), from N, ORG or EMAIL", () => {
+    const card = lines("BEGIN:VCARD", "VERSION:4.0", "UID:o", "ORG:Acme Inc.;Sales", "END:VCARD");
+    const l = linesOf(convertVcard(card, "3.0"));
+    assert.ok(l.includes("FN:Acme Inc."), l.join("\n"));
+    assert.ok(l.includes("N:Acme Inc.;;;;"), l.join("\n"));
+  });
+});

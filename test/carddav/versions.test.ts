@@ -142,11 +142,43 @@ describe("RFC 6352 §10.4: address-data's version in REPORTs", () => {
     assert.equal(grace.data, v4);
   });
 
-  it("no version attribute: every card as stored, with the stored ETags", async () => {
+  it("no version attribute: 3.0, the DTD's default — the 3.0 card as stored with its ETag, the 4.0 card converted with its own", async () => {
     const [ada, grace] = parts((await multiget("<C:address-data/>")).body);
     assert.equal(ada.data, v3);
     assert.equal(ada.etag, etag3);
-    assert.equal(grace.etag, etag4);
+    assert.match(grace.data, /^BEGIN:VCARD\r\nVERSION:3\.0\r\n/);
+    assert.notEqual(grace.etag, etag4);
+    const asked = parts((await multiget('<C:address-data version="4.0"/>')).body)[1];
+    assert.equal(asked.data, v4, "asked for 4.0, the 4.0 card comes as stored");
+    assert.equal(asked.etag, etag4);
+  });
+
+  it("RFC 4918 §10.4: the If header takes the converted ETag as If-Match does", async () => {
+    const name = `${book}if-header.vcf`;
+    assert.equal(
+      (await server.request("PUT", name, { body: v4.replace("versions-grace", "versions-if") })).status,
+      201,
+    );
+    const e3 = parts(
+      (
+        await server.request("REPORT", book, {
+          headers: { ...XML_HEADERS, depth: "1" },
+          body: `<C:addressbook-multiget xmlns:D="DAV:" xmlns:C="${CR}"><D:prop><D:getetag/><C:address-data/></D:prop><D:href>${name}</D:href></C:addressbook-multiget>`,
+        })
+      ).body,
+    )[0].etag;
+    const put = await server.request("PUT", name, {
+      body: v4.replace("versions-grace", "versions-if").replace("Grace Hopper", "Grace B. Hopper"),
+      headers: { "content-type": "text/vcard", if: `([${e3}])` },
+    });
+    assert.equal(put.status, 204, put.body);
+  });
+
+  it("RFC 9110 §13.2.2: If-Match is evaluated before If-None-Match (a failing If-Match → 412, not 304)", async () => {
+    const res = await server.request("GET", `${book}ada.vcf`, {
+      headers: { "if-match": '"nope"', "if-none-match": "*" },
+    });
+    assert.equal(res.status, 412);
   });
 
   it("§6.2.2: supported-address-data lists text/vcard 3.0 and 4.0", async () => {
