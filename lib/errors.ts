@@ -98,6 +98,12 @@ export class NotImplemented extends DavError {
     super(501, message);
   }
 }
+/** RFC 4918 §9.8.5: a COPY or MOVE whose Destination is on another server. */
+export class BadGateway extends DavError {
+  constructor(message: string) {
+    super(502, message);
+  }
+}
 export class ServiceUnavailable extends DavError {
   constructor(message: string) {
     super(503, message, undefined, { "retry-after": "1" });

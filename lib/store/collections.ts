@@ -10,7 +10,7 @@ import { GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { randomBytes } from "node:crypto";
 import { logChange, type Change } from "./change-log.js";
 import type { Store } from "./client.js";
-import { AlreadyExists, EtagMismatch, ParentMissing } from "./errors.js";
+import { AlreadyExists, EtagMismatch, NotFound, ParentMissing } from "./errors.js";
 import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
 import { collectionKey, colPk, homePk, homeSeqKey, type CollectionKind } from "./keys.js";
 import { markForPurge, purgeCollection } from "./purge.js";
@@ -70,6 +70,24 @@ export function collectionFromItem(item: Item): CollectionRecord {
   };
 }
 
+/** The item that stores a collection record. */
+function collectionItem(record: CollectionRecord): Item {
+  return {
+    ...collectionKey(record.kind, record.owner, record.name),
+    kind: { S: record.kind },
+    owner: { S: record.owner },
+    name: { S: record.name },
+    id: { S: record.id },
+    seq: { N: String(record.seq) },
+    bytes: { N: String(record.bytes) },
+    created: { S: record.created },
+    modified: { S: record.modified },
+    props: strMap(record.props),
+    dead: strMap(record.dead),
+    ...(record.components ? { components: { L: record.components.map((c) => ({ S: c })) } } : {}),
+  };
+}
+
 export interface NewCollection extends CollectionRef {
   props?: Record<string, string>;
   dead?: Record<string, string>;
@@ -92,20 +110,7 @@ export async function createCollection(store: Store, input: NewCollection): Prom
     dead: input.dead ?? {},
     components: input.components,
   };
-  const item = {
-    ...collectionKey(record.kind, record.owner, record.name),
-    kind: { S: record.kind },
-    owner: { S: record.owner },
-    name: { S: record.name },
-    id: { S: record.id },
-    seq: { N: "0" },
-    bytes: { N: "0" },
-    created: { S: now },
-    modified: { S: now },
-    props: strMap(record.props),
-    dead: strMap(record.dead),
-    ...(record.components ? { components: { L: record.components.map((c) => ({ S: c })) } } : {}),
-  };
+  const item = collectionItem(record);
   await withRetries(async () => {
     const tx = new WriteTx(store).put("collection", item, absent);
     await recordHomeChange(store, tx, record, { op: "put", name: record.name }, now);
@@ -215,17 +220,72 @@ async function recordHomeChange(
   store: Store,
   tx: WriteTx,
   col: CollectionRef,
-  change: Change,
+  change: Change | Change[],
   now: string,
 ): Promise<void> {
+  const changes = Array.isArray(change) ? change : [change];
   const seq = await getHomeSeq(store, col.kind, col.owner);
   tx.update(
     "home",
     homeSeqKey(col.kind, col.owner),
-    (e) => `SET ${e.name("seq")} = ${e.value({ N: String(seq + 1) })}`,
+    (e) => `SET ${e.name("seq")} = ${e.value({ N: String(seq + changes.length) })}`,
     seq === 0 ? anyOf(absent, equals("seq", { N: "0" })) : equals("seq", { N: String(seq) }),
   );
-  logChange(tx, "home-change", homePk(col.kind, col.owner), seq + 1, change, now);
+  changes.forEach((c, i) =>
+    logChange(
+      tx,
+      i === 0 ? "home-change" : `home-change:${i + 1}`,
+      homePk(col.kind, col.owner),
+      seq + 1 + i,
+      c,
+      now,
+    ),
+  );
+}
+
+/**
+ * MOVE of a collection within its home (RFC 4918 §9.9): its item goes to the new name with the
+ * same id, so its members, their UID reservations and its change log (and every sync token) move
+ * with it without a write each. One transaction: the old item removed (condition: the version
+ * read, so no member write slips in between), the new one written (condition: nothing there, or
+ * the collection `over` that Overwrite: T replaces, which is then purged), and the home's log.
+ */
+export async function renameCollection(
+  store: Store,
+  col: CollectionRecord,
+  name: string,
+  over?: CollectionRecord,
+): Promise<CollectionRecord> {
+  let current = col;
+  let renamed = col;
+  await withRetries(async () => {
+    renamed = { ...current, name, modified: new Date().toISOString() };
+    const tx = new WriteTx(store).delete(
+      "source",
+      collectionKey(col.kind, col.owner, col.name),
+      allOf(equals("id", { S: col.id }), equals("seq", { N: String(current.seq) })),
+    );
+    tx.put("collection", collectionItem(renamed), over ? equals("id", { S: over.id }) : absent);
+    if (over) markForPurge(tx, "purge", over.id, over.owner);
+    const changes: Change[] = [
+      { op: "delete", name: col.name },
+      { op: "put", name },
+    ];
+    await recordHomeChange(store, tx, col, changes, renamed.modified);
+    const failed = await tx.commit();
+    if (!failed) return true;
+    if (failed.has("source")) {
+      const old = failed.old("source");
+      if (!old || old.id?.S !== col.id) throw new NotFound("the collection no longer exists");
+      // A member was written meanwhile: move the collection as it is now.
+      current = collectionFromItem(old);
+      return RETRY;
+    }
+    if (failed.has("collection")) throw new AlreadyExists("the destination exists");
+    return RETRY;
+  });
+  if (over) await purgeCollection(store, over.id);
+  return renamed;
 }
 
 /**

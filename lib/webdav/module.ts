@@ -4,6 +4,7 @@
  * CardDAV and sync add their own in their folders; none of them is known here.
  */
 import { dav } from "../xml/names.js";
+import { copy, move, prepareCopyMove } from "./copymove.js";
 import { expandProperty } from "./expand-property.js";
 import { createCollectionAt, prepareMkcol } from "./mkcol.js";
 import { del, get, head, headReads, put, putReads } from "./objects.js";
@@ -12,6 +13,7 @@ import { preparePropfind, propfind } from "./propfind.js";
 import { webdavProperties } from "./properties.js";
 import { prepareProppatch, proppatch } from "./proppatch.js";
 import type { DavModule } from "./registry.js";
+import type { MemberRead } from "./target.js";
 import { prepareReport, report } from "./report.js";
 
 const any = () => true;
@@ -19,6 +21,7 @@ const member = (a: Address) => a.type === "object";
 const collection = (a: Address) => a.type === "collection";
 const stored = (a: Address) => a.type === "collection" || a.type === "object";
 const xml = { unreadable: 400 } as const;
+const bodyOfMember = (_req: unknown, a: Address): MemberRead => (a.type === "object" ? "body" : "meta");
 
 export const webdav: DavModule = {
   name: "webdav",
@@ -28,6 +31,9 @@ export const webdav: DavModule = {
     HEAD: { allowedOn: stored, member: headReads, safe: true, run: head },
     PUT: { allowedOn: member, creates: true, member: putReads, run: put },
     DELETE: { allowedOn: stored, run: del },
+    // The source's body is read with it: a member's COPY writes it to the destination.
+    COPY: { allowedOn: stored, member: bodyOfMember, prepare: prepareCopyMove, run: copy },
+    MOVE: { allowedOn: stored, member: bodyOfMember, prepare: prepareCopyMove, run: move },
     PROPFIND: { allowedOn: any, safe: true, xmlBody: xml, prepare: preparePropfind, run: propfind },
     // Every resource answers it; where nothing is settable each property fails as protected.
     PROPPATCH: { allowedOn: any, xmlBody: xml, prepare: prepareProppatch, run: proppatch },

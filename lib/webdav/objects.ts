@@ -23,7 +23,7 @@ import { expectationOf } from "./request.js";
  * The client's conditions on a member write: If-Match, If-None-Match and the If header. An ETag
  * the client had of another form of the member (a vCard read as 4.0) stands for the stored one.
  */
-function writeExpectation(m: MethodContext, col?: CollectionRecord): Expectation {
+export function writeExpectation(m: MethodContext, col?: CollectionRecord): Expectation {
   const expect = expectationOf(m.req);
   const variants = col && m.registry.collectionType(col.kind).variants;
   const stored = (tags: Expectation["ifMatch"]) =>

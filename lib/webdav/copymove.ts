@@ -1,0 +1,246 @@
+/**
+ * COPY and MOVE (RFC 4918 §9.8, §9.9) of calendar objects and vCards, within and between a user's
+ * collections of one kind, and of whole collections within their home. A member's MOVE is one
+ * transaction (lib/store/transfer.ts); a collection's MOVE renames it and keeps its id, so its
+ * members go with it untouched. The destination's rules apply as for a PUT there: its kind
+ * validates the body (403 with its precondition) and its UIDs must stay unique (409).
+ */
+import {
+  BadGateway,
+  BadRequest,
+  Conflict,
+  Forbidden,
+  NotFound,
+  PreconditionFailed,
+  DavError as DavErrorClass,
+  fromStoreError,
+  type DavError,
+} from "../errors.js";
+import { decodePath, type DavResponse } from "../http/message.js";
+import {
+  createCollection,
+  deleteCollection,
+  getCollection,
+  renameCollection,
+  type CollectionRecord,
+} from "../store/collections.js";
+import { AlreadyExists, NotFound as StoreNotFound, ParentMissing, UidConflict } from "../store/errors.js";
+import { listObjects, putObject } from "../store/objects.js";
+import { transferObject } from "../store/transfer.js";
+import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
+import { dav } from "../xml/names.js";
+import { checkAccess } from "./access.js";
+import { checkName } from "./limits.js";
+import { writeExpectation } from "./objects.js";
+import { addressHref, collectionHref, objectHref, parseAddress, type Address } from "./paths.js";
+import type { RequestContext, ResourceContext } from "./registry.js";
+import { depthOf } from "./request.js";
+import type { CollectionTarget, ObjectTarget } from "./target.js";
+
+export interface CopyMovePlan {
+  destination: Address;
+  overwrite: boolean;
+  depth: "0" | "1" | "infinity";
+}
+
+/** Reads Destination (RFC 4918 §10.3), Overwrite (§10.6) and Depth before anything is resolved. */
+export function prepareCopyMove(m: RequestContext): CopyMovePlan {
+  const raw = m.req.headers["destination"]?.trim();
+  if (!raw) throw new BadRequest(`${m.req.method} needs a Destination header (RFC 4918 §10.3).`);
+  let path: string;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new BadRequest(`The Destination '${raw.slice(0, 200)}' is not a URL.`);
+    }
+    const host = m.req.headers["host"];
+    if (host && url.host.toLowerCase() !== host.toLowerCase()) {
+      throw new BadGateway(
+        `The Destination is on another server (${url.host}); this server copies only within itself.`,
+      );
+    }
+    path = url.pathname;
+  } else if (raw.startsWith("/")) {
+    path = raw.replace(/[?#].*$/, "");
+  } else {
+    throw new BadRequest("The Destination must be an absolute URL or an absolute path.");
+  }
+  const decoded = decodePath(path);
+  if (decoded === undefined) throw new BadRequest("The Destination has an invalid percent-encoding.");
+  const overwrite = (m.req.headers["overwrite"] ?? "T").trim().toUpperCase();
+  if (overwrite !== "T" && overwrite !== "F")
+    throw new BadRequest("The Overwrite header is T or F (RFC 4918 §10.6).");
+  return {
+    destination: parseAddress(decoded),
+    overwrite: overwrite === "T",
+    depth: depthOf(m.req, "infinity"),
+  };
+}
+
+export const copy = (m: ResourceContext, plan: CopyMovePlan) => copyOrMove(m, plan, false);
+export const move = (m: ResourceContext, plan: CopyMovePlan) => copyOrMove(m, plan, true);
+
+async function copyOrMove(m: ResourceContext, plan: CopyMovePlan, isMove: boolean): Promise<DavResponse> {
+  const t = m.target;
+  const dst = plan.destination;
+  checkAccess(dst, m.user.name);
+  if (dst.type !== "unknown" && dst.type !== "well-known" && addressHref(dst) === t.href) {
+    throw new Forbidden("The source and the destination are the same resource (RFC 4918 §9.8.5).");
+  }
+  if (t.type === "object") return member(m, t, plan, isMove);
+  if (t.type === "collection") return collection(m, t, plan, isMove);
+  throw new Forbidden(
+    `Only calendars, address books and their members can be ${isMove ? "moved" : "copied"}.`,
+  );
+}
+
+async function member(
+  m: ResourceContext,
+  t: ObjectTarget,
+  plan: CopyMovePlan,
+  isMove: boolean,
+): Promise<DavResponse> {
+  const dst = plan.destination;
+  if (dst.type !== "object") {
+    // RFC 4918 §9.8.5: a member cannot be made where its collection would be missing or is no collection.
+    throw new Conflict("The Destination must name a member of a calendar or address book.");
+  }
+  checkName(dst.object, "resource");
+  const ref = { kind: dst.kind, owner: dst.user, name: dst.collection };
+  const col = await getCollection(m.ctx.store, ref);
+  if (!col) {
+    throw new Conflict(
+      `The destination collection ${collectionHref(dst.kind, dst.user, dst.collection)} does not exist.`,
+    );
+  }
+  if (!t.obj.body) throw new NotFound(`There is no resource at ${t.href}.`);
+  const type = m.registry.collectionType(col.kind);
+  // The destination's kind decides what it stores, as for a PUT there (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).
+  const validated = type.validateMember(col, t.obj.body, t.obj.contentType, m.ctx.config);
+  const object = { ...validated, name: dst.object };
+  const writes = [
+    { ctx: m.ctx, user: m.user, col, name: dst.object, op: "put" as const },
+    ...(isMove ? [{ ctx: m.ctx, user: m.user, col: t.col, name: t.obj.name, op: "delete" as const }] : []),
+  ];
+  try {
+    const result = await transferObject(m.ctx.store, {
+      from: { kind: t.col.kind, owner: t.col.owner, name: t.col.name },
+      name: t.obj.name,
+      to: ref,
+      object,
+      move: isMove,
+      overwrite: plan.overwrite,
+      expect: writeExpectation(m, t.col),
+      guards: writes.flatMap((w) => m.registry.guards(w)),
+    });
+    for (const w of writes) await m.registry.afterWrite(w.op === "put" ? { ...w, etag: result.etag } : w);
+    return { status: result.created ? 201 : 204, headers: { etag: result.etag } };
+  } catch (err) {
+    throw destinationError(err, col, type.uidConflict, dst.object) ?? err;
+  }
+}
+
+/** A store error about the destination, in the destination's terms. */
+function destinationError(
+  err: unknown,
+  col: CollectionRecord,
+  uidConflict: string,
+  name: string,
+): DavError | undefined {
+  if (err instanceof AlreadyExists) {
+    return new PreconditionFailed(
+      `Overwrite: F, and ${objectHref(col.kind, col.owner, col.name, name)} exists.`,
+    );
+  }
+  if (err instanceof UidConflict) {
+    const href = objectHref(col.kind, col.owner, col.name, err.existingName);
+    return new Conflict(`UID ${err.uid} is already used by ${href} in the destination collection.`, {
+      name: uidConflict,
+      hrefs: [href],
+    });
+  }
+  if (err instanceof ParentMissing) return new Conflict("The destination collection no longer exists.");
+  if (err instanceof StoreNotFound) return new NotFound("The source no longer exists.");
+  return undefined;
+}
+
+async function collection(
+  m: ResourceContext,
+  t: CollectionTarget,
+  plan: CopyMovePlan,
+  isMove: boolean,
+): Promise<DavResponse> {
+  const dst = plan.destination;
+  if (dst.type === "object" && dst.kind === t.col.kind) {
+    throw new Forbidden("Collections live directly in a home; a calendar or address book cannot be nested.");
+  }
+  if (dst.type !== "collection") throw new Conflict("The Destination must name a collection in a home.");
+  if (dst.kind !== t.col.kind) {
+    // RFC 4918 §16: the collection's live properties (its kind, component set, time zone) have no place there.
+    throw new Conflict(`A ${t.col.kind} keeps its properties only in a ${t.col.kind} home.`, {
+      name: dav("preserved-live-properties"),
+    });
+  }
+  checkName(dst.collection, "collection");
+  if (isMove && plan.depth !== "infinity") {
+    throw new BadRequest(
+      "MOVE of a collection moves all it holds: Depth must be infinity (RFC 4918 §9.9.2).",
+    );
+  }
+  if (!isMove && plan.depth === "1")
+    throw new BadRequest("COPY of a collection takes Depth 0 or infinity (RFC 4918 §9.8.3).");
+  const existing = await getCollection(m.ctx.store, {
+    kind: dst.kind,
+    owner: dst.user,
+    name: dst.collection,
+  });
+  if (existing && !plan.overwrite)
+    throw new PreconditionFailed(`Overwrite: F, and ${addressHref(dst)} exists.`);
+  if (isMove) {
+    try {
+      await renameCollection(m.ctx.store, t.col, dst.collection, existing);
+    } catch (err) {
+      if (err instanceof AlreadyExists)
+        throw new PreconditionFailed(`${addressHref(dst)} was created meanwhile.`);
+      if (err instanceof StoreNotFound) throw new NotFound(`There is no collection at ${t.href}.`);
+      throw err;
+    }
+    return { status: existing ? 204 : 201, headers: {} };
+  }
+  if (existing) await deleteCollection(m.ctx.store, existing);
+  const created = await createCollection(m.ctx.store, {
+    kind: t.col.kind,
+    owner: dst.user,
+    name: dst.collection,
+    props: t.col.props,
+    dead: t.col.dead,
+    components: t.col.components,
+  });
+  if (plan.depth === "0") return { status: existing ? 204 : 201, headers: {} };
+  // RFC 4918 §9.8.8: members that cannot be copied are named in a 207; the others stay copied.
+  const failures: MultistatusResponse[] = [];
+  for (const obj of await listObjects(m.ctx.store, t.col.id, true)) {
+    const href = objectHref(created.kind, created.owner, created.name, obj.name);
+    try {
+      await putObject(
+        m.ctx.store,
+        created,
+        {
+          ...m.registry
+            .collectionType(created.kind)
+            .validateMember(created, obj.body!, obj.contentType, m.ctx.config),
+          name: obj.name,
+        },
+        { ifNoneMatch: "*" },
+      );
+    } catch (err) {
+      const answer = fromStoreError(err);
+      if (!(answer instanceof DavErrorClass)) throw err;
+      failures.push({ href, status: answer.status });
+    }
+  }
+  if (failures.length) return multistatusResponse(renderMultistatus(failures));
+  return { status: existing ? 204 : 201, headers: {} };
+}
