@@ -98,6 +98,12 @@ export class NotImplemented extends DavError {
     super(501, message);
   }
 }
+/** RFC 4918 §11.3: the resource is locked and the request did not submit the lock's token. */
+export class Locked extends DavError {
+  constructor(message: string, precondition?: Precondition) {
+    super(423, message, precondition);
+  }
+}
 /** RFC 4918 §9.8.5: a COPY or MOVE whose Destination is on another server. */
 export class BadGateway extends DavError {
   constructor(message: string) {

@@ -22,12 +22,13 @@ import {
 } from "./errors.js";
 import { decodePath, type DavRequest, type DavResponse } from "./http/message.js";
 import { sync } from "./sync/module.js";
+import { locks } from "./locks/module.js";
 import { checkAccess } from "./webdav/access.js";
 import type { DavContext } from "./webdav/context.js";
 import { webdav } from "./webdav/module.js";
 import { objectHref, parseAddress, type Address } from "./webdav/paths.js";
 import { Registry, type DavModule, type MethodContext } from "./webdav/registry.js";
-import { ifPredicate, parseIfHeader } from "./webdav/if-header.js";
+import { ifPredicate, parseIfHeader, submittedTokens } from "./webdav/if-header.js";
 import { conditionHeader, expectationOf, xmlBody } from "./webdav/request.js";
 import { etagOf, resolveTarget, type Target } from "./webdav/target.js";
 import type { UserRecord } from "./store/users.js";
@@ -43,7 +44,7 @@ export const SERVER_HEADER = "x-dav-server";
 export const SERVER_NAME = "lambda-dav";
 
 /** The protocols this server speaks, in the order their registrations are listed. */
-export const MODULES: readonly DavModule[] = [webdav, caldav, carddav, sync];
+export const MODULES: readonly DavModule[] = [webdav, caldav, carddav, sync, locks];
 
 export interface DavServer {
   registry: Registry;
@@ -145,7 +146,7 @@ async function dispatch(
   const target = await resolveTarget(ctx.store, address, user, def.member?.(req, address, registry));
   if (def.creates) {
     return def.run(
-      { ...request, target, ifHeader: await ifHeader(ctx, req, user, address, target, registry) },
+      { ...request, target, ...(await ifHeader(ctx, req, user, address, target, registry)) },
       prepared,
     );
   }
@@ -156,7 +157,7 @@ async function dispatch(
     throw new NotFound("Nothing exists at this URL.");
   }
   return def.run(
-    { ...request, target, ifHeader: await ifHeader(ctx, req, user, address, target, registry) },
+    { ...request, target, ...(await ifHeader(ctx, req, user, address, target, registry)) },
     prepared,
   );
 }
@@ -172,9 +173,9 @@ async function ifHeader(
   address: Address,
   target: Target,
   registry: Registry,
-): Promise<MethodContext["ifHeader"]> {
+): Promise<Pick<MethodContext, "ifHeader" | "tokens">> {
   const text = conditionHeader(req, "if");
-  if (text === undefined) return undefined;
+  if (text === undefined) return { tokens: [] };
   // An ETag of another form of a member (a vCard read as 4.0) stands for the stored one, as in If-Match.
   const stored = (etag: string) =>
     [...registry.collections.values()].reduce((e, t) => t.variants?.storedEtag(e) ?? e, etag);
@@ -182,15 +183,27 @@ async function ifHeader(
     ...p,
     lists: p.lists.map((l) => l.map((c) => (c.kind === "etag" ? { ...c, value: stored(c.value) } : c))),
   }));
+  const tokens = submittedTokens(productions);
+  // Lock tokens are read only when the header names a token: most If headers name ETags alone.
+  const stateOf = (a: Address) => (tokens.length ? registry.stateTokens(ctx, user, a) : Promise.resolve([]));
+  const hereTokens = await stateOf(address);
   const evaluate = () =>
-    ifPredicate(productions, address, async (other) => {
-      // Another user's resource, or none at all: it exists for the header without any state.
-      if (!other || ("user" in other && other.user !== user.name)) return { tokens: [] };
-      return { etag: etagOf(await resolveTarget(ctx.store, other, user)), tokens: [] };
-    });
+    ifPredicate(
+      productions,
+      address,
+      async (other) => {
+        // Another user's resource, or none at all: it exists for the header without any state.
+        if (!other || ("user" in other && other.user !== user.name)) return { tokens: [] };
+        return { etag: etagOf(await resolveTarget(ctx.store, other, user)), tokens: await stateOf(other) };
+      },
+      hereTokens,
+    );
   const { holds, aboutOthers } = await evaluate();
   if (!holds(etagOf(target))) {
     throw new PreconditionFailed("No list of the If header holds for this resource (RFC 4918 §10.4).");
   }
-  return { holds, refresh: aboutOthers ? async () => (await evaluate()).holds : undefined };
+  return {
+    ifHeader: { holds, refresh: aboutOthers ? async () => (await evaluate()).holds : undefined },
+    tokens,
+  };
 }

@@ -12,10 +12,12 @@
  * | UID reservation         | `COL#<collection id>`      | `U#<uid>`             |
  * | change-log entry        | `COL#<collection id>`      | `S#<seq, 12 digits>`  |
  * | pending purge           | `PURGE`                    | `<collection id>`     |
+ * | write locks on a path   | `LOCKS#<owner>`            | `<path>` (TTL)        |
  *
  * Collections get a random id, so a collection deleted and re-created at the same URL shares no
- * items, sync tokens or reservations with its predecessor. Roadmap items fit without migration:
- * locks as `LOCK#<path>` items with a TTL, tasks as `COL#<id>` / `T#RUNNING` (condition: absent).
+ * items, sync tokens or reservations with its predecessor. Locks are keyed by path within their
+ * owner's partition, so a depth-infinity LOCK finds the locks below a collection with one Query.
+ * Roadmap items fit without migration: tasks as `COL#<id>` / `T#RUNNING` (condition: absent).
  *
  * GSI `gsi1` (`gsi1pk`, `gsi1sk`) indexes objects by the UTC start of their recurrence span
  * (`gsi1pk = COL#<id>`, `gsi1sk = <start ISO>`), projecting only what a time-range pre-filter needs.

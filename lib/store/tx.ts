@@ -76,6 +76,21 @@ export const oneOf =
     }
     return group(groups, "OR");
   };
+/** A (possibly nested) attribute below or above a number: `lessThan(["locks", token, "expires"], n)`. */
+const pathOf = (e: Expr, path: string | string[]) =>
+  (Array.isArray(path) ? path : [path]).map((p) => e.name(p)).join(".");
+export const lessThan =
+  (path: string | string[], value: AttributeValue): Cond =>
+  (e) =>
+    `${pathOf(e, path)} < ${e.value(value)}`;
+export const greaterThan =
+  (path: string | string[], value: AttributeValue): Cond =>
+  (e) =>
+    `${pathOf(e, path)} > ${e.value(value)}`;
+export const pathEquals =
+  (path: string[], value: AttributeValue): Cond =>
+  (e) =>
+    `${pathOf(e, path)} = ${e.value(value)}`;
 export const allOf =
   (...conds: Cond[]): Cond =>
   (e) =>

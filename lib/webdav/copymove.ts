@@ -120,10 +120,13 @@ async function member(
   // The destination's kind decides what it stores, as for a PUT there (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).
   const validated = type.validateMember(col, t.obj.body, t.obj.contentType, m.ctx.config);
   const object = { ...validated, name: dst.object };
+  const base = { ctx: m.ctx, user: m.user, membership: true, tokens: m.tokens };
   const writes = [
-    { ctx: m.ctx, user: m.user, col, name: dst.object, op: "put" as const },
-    ...(isMove ? [{ ctx: m.ctx, user: m.user, col: t.col, name: t.obj.name, op: "delete" as const }] : []),
+    { ...base, col, name: dst.object, op: "put" as const },
+    ...(isMove ? [{ ...base, col: t.col, name: t.obj.name, op: "delete" as const }] : []),
   ];
+  // Both writes may name one lock (their collection's): each part once.
+  const guards = [...new Map(writes.flatMap((w) => m.registry.guards(w)).map((g) => [g.part, g])).values()];
   try {
     const result = await transferObject(m.ctx.store, {
       from: { kind: t.col.kind, owner: t.col.owner, name: t.col.name },
@@ -133,7 +136,7 @@ async function member(
       move: isMove,
       overwrite: plan.overwrite,
       expect: writeExpectation(m, t.col),
-      guards: writes.flatMap((w) => m.registry.guards(w)),
+      guards,
     });
     for (const w of writes) await m.registry.afterWrite(w.op === "put" ? { ...w, etag: result.etag } : w);
     return { status: result.created ? 201 : 204, headers: { etag: result.etag } };

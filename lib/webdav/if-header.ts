@@ -4,8 +4,8 @@
  * are about. The header holds when at least one list holds; a list holds when each of its
  * conditions does. Conditions on the request URL become a predicate on its ETag, which the write
  * evaluates again in every round of its optimistic loop, next to If-Match; lists about other
- * resources are evaluated once, against those resources as they are. No resource holds a state
- * token yet (locks arrive with WebDAV class 2), so `<…>` never matches and `Not <…>` always does.
+ * resources are evaluated once, against those resources as they are. A state token matches a
+ * resource that a lock with that token covers (the state tokens modules name for it).
  */
 import { BadRequest } from "../errors.js";
 import { addressHref, addressOfHref, type Address } from "./paths.js";
@@ -124,6 +124,7 @@ export async function ifPredicate(
   productions: IfProduction[],
   request: Address,
   lookup: (a: Address | undefined) => Promise<ResourceState>,
+  hereTokens: readonly string[] = [],
 ): Promise<{ holds: (etag: string | undefined) => boolean; aboutOthers: boolean }> {
   const here = addressHref(request);
   const ours: IfCondition[][] = [];
@@ -144,5 +145,11 @@ export async function ifPredicate(
     const state = await lookup(key.startsWith("\u0000") ? undefined : addressOfHref(key));
     if (lists.some((l) => listHolds(l, state))) return { holds: () => true, aboutOthers };
   }
-  return { holds: (etag) => ours.some((l) => listHolds(l, { etag, tokens: [] })), aboutOthers };
+  return { holds: (etag) => ours.some((l) => listHolds(l, { etag, tokens: hereTokens })), aboutOthers };
+}
+
+/** Every state token the header names outside `Not`: the lock tokens the client submits. */
+export function submittedTokens(productions: IfProduction[]): string[] {
+  const tokens = productions.flatMap((p) => p.lists.flat().filter((c) => c.kind === "token" && !c.not));
+  return [...new Set(tokens.map((c) => c.value))];
 }

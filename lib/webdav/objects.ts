@@ -50,7 +50,15 @@ export async function put(m: MethodContext): Promise<DavResponse> {
   const member = m.registry
     .collectionType(col.kind)
     .validateMember(col, m.req.body, m.req.headers["content-type"], m.ctx.config);
-  const write = { ctx: m.ctx, user: m.user, col, name: a.object, op: "put" as const };
+  const write = {
+    ctx: m.ctx,
+    user: m.user,
+    col,
+    name: a.object,
+    op: "put" as const,
+    membership: target.type !== "object",
+    tokens: m.tokens,
+  };
   const result = await putObject(
     m.ctx.store,
     { kind: a.kind, owner: a.user, name: a.collection },
@@ -152,7 +160,15 @@ export async function del(m: ResourceContext): Promise<DavResponse> {
   const t = m.target;
   const store = m.ctx.store;
   if (t.type === "object") {
-    const write = { ctx: m.ctx, user: m.user, col: t.col, name: t.obj.name, op: "delete" as const };
+    const write = {
+      ctx: m.ctx,
+      user: m.user,
+      col: t.col,
+      name: t.obj.name,
+      op: "delete" as const,
+      membership: true,
+      tokens: m.tokens,
+    };
     try {
       await deleteObject(
         store,

@@ -36,6 +36,8 @@ export interface MethodContext extends RequestContext {
   target: Target;
   /** The If header (RFC 4918 §10.4) as a condition on the target's ETag, for writes to evaluate again. */
   ifHeader?: Pick<Expectation, "holds" | "refresh">;
+  /** The state tokens the If header names (the lock tokens a client submits, RFC 4918 §10.4.1). */
+  tokens: readonly string[];
 }
 
 /** A handler that runs only where something is mapped. */
@@ -194,6 +196,10 @@ export interface MemberWrite {
   col: CollectionRecord;
   name: string;
   op: "put" | "delete";
+  /** Whether the write adds a member or removes one (then a lock on the collection takes part). */
+  membership?: boolean;
+  /** The state tokens (lock tokens) the client submitted in the If header (RFC 4918 §10.4). */
+  tokens: readonly string[];
 }
 
 export interface Hooks {
@@ -214,6 +220,8 @@ export interface DavModule {
   properties?: PropertyDef[];
   collections?: CollectionType[];
   hooks?: Hooks;
+  /** The state tokens a resource holds (its locks'), which the If header's `<token>` conditions match. */
+  stateTokens?: (ctx: DavContext, user: UserRecord, a: Address) => Promise<string[]>;
 }
 
 export class Registry {
@@ -284,6 +292,12 @@ export class Registry {
     const t = this.collections.get(kind);
     if (!t) throw new Error(`no module serves collections of kind ${kind}`);
     return t;
+  }
+
+  /** The state tokens every module knows for a resource. */
+  async stateTokens(ctx: DavContext, user: UserRecord, a: Address): Promise<string[]> {
+    const lists = await Promise.all(this.modules.map((m) => m.stateTokens?.(ctx, user, a) ?? []));
+    return lists.flat();
   }
 
   /** The guards every module adds to a member write. */

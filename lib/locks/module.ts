@@ -1,0 +1,74 @@
+/**
+ * The locks module (RFC 4918 §6, §7, §9.10, §9.11): LOCK and UNLOCK, DAV:supportedlock, the lock
+ * tokens the If header matches, and a guard in every member write's transaction that the locks on
+ * its path permit it. Until locks cover every write and the lock properties are listed by PROPFIND,
+ * the server does not claim DAV class 2.
+ */
+import { Locked } from "../errors.js";
+import { locksAt, locksCovering, lockGuards } from "../store/locks.js";
+import type { DavModule } from "../webdav/registry.js";
+import { dav } from "../xml/names.js";
+import { lock, prepareLock, unlock } from "./lock.js";
+import { lockScopeOf, memberScope } from "./scope.js";
+import type { Address } from "../webdav/paths.js";
+
+const lockable = (a: Address) => a.type === "home" || a.type === "collection" || a.type === "object";
+
+export const locks: DavModule = {
+  name: "locks",
+  methods: {
+    LOCK: {
+      allowedOn: lockable,
+      creates: true,
+      xmlBody: { unreadable: 400 },
+      prepare: prepareLock,
+      run: lock,
+    },
+    UNLOCK: { allowedOn: lockable, run: (m) => unlock(m) },
+  },
+  properties: [
+    {
+      name: dav("supportedlock"),
+      allprop: true,
+      get: (r) =>
+        r.type === "collection" || r.type === "object" || r.type === "home"
+          ? ["exclusive", "shared"].map((s) => ({
+              name: dav("lockentry"),
+              value: [
+                { name: dav("lockscope"), value: [{ name: dav(s) }] },
+                { name: dav("locktype"), value: [{ name: dav("write") }] },
+              ],
+            }))
+          : undefined,
+    },
+  ],
+  hooks: {
+    beforeWrite(w) {
+      const scope = memberScope(w.col, w.name);
+      return lockGuards(
+        w.col.owner,
+        [
+          { path: scope.path, scope: "self" },
+          // A member added or removed changes its collection's membership, which a depth-0 lock protects (RFC 4918 §7.5).
+          { path: scope.ancestors[0], scope: w.membership ? "self" : "below" },
+          { path: scope.ancestors[1], scope: "below" },
+        ],
+        w.tokens,
+        (root) =>
+          new Locked(`${root} is locked; submit its lock token in the If header.`, {
+            name: dav("lock-token-submitted"),
+            hrefs: [root],
+          }),
+      );
+    },
+  },
+  async stateTokens(ctx, _user, a) {
+    const scope = lockScopeOf(a);
+    if (!scope) return [];
+    const covering = await locksCovering(ctx.store, scope.owner, scope.path, scope.ancestors);
+    // A member created or removed in a collection with a depth-0 lock submits that lock's token in an
+    // untagged list, as clients do (RFC 4918 §7.5): it matches the member too.
+    const parent = a.type === "object" ? await locksAt(ctx.store, scope.owner, scope.ancestors[0]) : [];
+    return [...new Set([...covering, ...parent].map((l) => l.token))];
+  },
+};

@@ -1,0 +1,232 @@
+/**
+ * LOCK and UNLOCK (RFC 4918 §9.10, §9.11) against DynamoDB Local: what a lock forbids and what its
+ * token permits, with the lock checked inside each write's own transaction; conflicts (423),
+ * UNLOCK with a foreign token (409), refresh, expiry, and two LOCKs racing for one resource.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CalClient, event } from "../helpers/ical.js";
+import { startTestServer, type TestResponse } from "../helpers/server.js";
+import { errorConditions, XML_HEADERS } from "../helpers/xml.js";
+import { parseXml } from "../../lib/xml/parse.js";
+
+const server = await startTestServer();
+const c = new CalClient(server);
+await c.req("PROPFIND", "/calendars/alice/", { headers: { depth: "0" } });
+const cal = (name: string) => `/calendars/alice/${name}/`;
+
+const lockinfo = (
+  scope: "exclusive" | "shared" = "exclusive",
+  owner = "<D:href>mailto:alice@example.com</D:href>",
+) =>
+  `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:${scope}/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>${owner}</D:owner></D:lockinfo>`;
+
+async function lock(
+  url: string,
+  headers: Record<string, string> = {},
+  scope: "exclusive" | "shared" = "exclusive",
+) {
+  return c.req("LOCK", url, {
+    headers: { ...XML_HEADERS, timeout: "Second-600", ...headers },
+    body: lockinfo(scope),
+  });
+}
+const tokenOf = (res: TestResponse) =>
+  /^<(urn:uuid:[0-9a-f-]+)>$/.exec(res.headers.get("lock-token") ?? "")?.[1];
+const ifToken = (token: string) => ({ if: `(<${token}>)` });
+const error = (res: TestResponse) => {
+  const root = parseXml(res.body);
+  const first = root.children[0];
+  return {
+    name: first?.name,
+    hrefs: first?.children.filter((h) => h.name === "{DAV:}href").map((h) => h.text),
+  };
+};
+
+describe("RFC 4918 §9.10 LOCK", () => {
+  it("§9.10.1: an exclusive lock on a member → 200 with Lock-Token and DAV:lockdiscovery (scope, depth, owner, timeout, token, root)", async () => {
+    await c.newCalendar("lk");
+    await c.put("lk", "a.ics", event("lk-a"));
+    const res = await lock(`${cal("lk")}a.ics`);
+    assert.equal(res.status, 200, res.body);
+    const token = tokenOf(res);
+    assert.ok(token, res.headers.get("lock-token") ?? "no Lock-Token");
+    assert.match(res.body, /<D:lockscope><D:exclusive\/><\/D:lockscope>/);
+    assert.match(res.body, /<D:depth>0<\/D:depth>/, "a member's lock has depth 0");
+    assert.match(res.body, /<D:owner><D:href>mailto:alice@example.com<\/D:href><\/D:owner>/);
+    assert.match(res.body, new RegExp(`<D:locktoken><D:href>${token}</D:href></D:locktoken>`));
+    assert.match(res.body, new RegExp(`<D:lockroot><D:href>${cal("lk")}a.ics</D:href></D:lockroot>`));
+    const seconds = Number(/Second-(\d+)/.exec(res.body)?.[1]);
+    assert.ok(seconds > 590 && seconds <= 600, `timeout ${seconds}`);
+  });
+
+  it("§7, §10.4.1: a locked member refuses PUT and DELETE without its token (423 lock-token-submitted naming it) and takes them with it; the write's own transaction checks the lock", async () => {
+    await c.newCalendar("lk-w");
+    const put = await c.put("lk-w", "a.ics", event("lk-w-a"));
+    const href = `${cal("lk-w")}a.ics`;
+    const token = tokenOf(await lock(href))!;
+    const refused = await c.put("lk-w", "a.ics", event("lk-w-a", "Changed"));
+    assert.equal(refused.status, 423, refused.body);
+    assert.deepEqual(error(refused), { name: "{DAV:}lock-token-submitted", hrefs: [href] });
+    assert.equal((await c.get("lk-w", "a.ics")).headers.get("etag"), put.headers.get("etag"), "unchanged");
+    assert.equal((await c.delete(href)).status, 423);
+    const ok = await c.put("lk-w", "a.ics", event("lk-w-a", "Changed"), ifToken(token));
+    assert.equal(ok.status, 204, ok.body);
+    const wrong = await c.put("lk-w", "a.ics", event("lk-w-a", "Again"), {
+      if: "(<urn:uuid:00000000-0000-0000-0000-000000000000>)",
+    });
+    assert.equal(wrong.status, 412, "a token that is no lock of the resource fails the If header");
+    assert.equal((await c.delete(href, ifToken(token))).status, 204);
+  });
+
+  it("§6.1, §9.10.6: a second exclusive lock → 423 no-conflicting-lock; shared locks share; shared and exclusive conflict", async () => {
+    await c.newCalendar("lk-c");
+    await c.put("lk-c", "x.ics", event("lk-c-x"));
+    await c.put("lk-c", "y.ics", event("lk-c-y"));
+    const x = `${cal("lk-c")}x.ics`;
+    assert.equal((await lock(x)).status, 200);
+    const second = await lock(x);
+    assert.equal(second.status, 423, second.body);
+    assert.equal(error(second).name, "{DAV:}no-conflicting-lock");
+    const y = `${cal("lk-c")}y.ics`;
+    const s1 = await lock(y, {}, "shared");
+    const s2 = await lock(y, {}, "shared");
+    assert.deepEqual([s1.status, s2.status], [200, 200]);
+    assert.notEqual(tokenOf(s1), tokenOf(s2));
+    assert.equal((await lock(y)).status, 423, "an exclusive lock over shared ones");
+    // Either shared token lets its holder write.
+    assert.equal((await c.put("lk-c", "y.ics", event("lk-c-y", "By s2"), ifToken(tokenOf(s2)!))).status, 204);
+  });
+
+  it("§7.4, §7.5: a depth-infinity lock on a calendar covers its members; a depth-0 lock protects its membership but not its members' content", async () => {
+    await c.newCalendar("lk-deep");
+    await c.put("lk-deep", "old.ics", event("lk-deep-old"));
+    const token = tokenOf(await lock(cal("lk-deep")))!;
+    const refused = await c.put("lk-deep", "new.ics", event("lk-deep-new"));
+    assert.equal(refused.status, 423);
+    assert.deepEqual(error(refused).hrefs, [cal("lk-deep")], "the lock's root is named");
+    assert.equal((await c.put("lk-deep", "old.ics", event("lk-deep-old", "x"))).status, 423);
+    assert.equal((await c.put("lk-deep", "new.ics", event("lk-deep-new"), ifToken(token))).status, 201);
+    // A member inside can't get a lock of its own that conflicts with the collection's.
+    assert.equal((await lock(`${cal("lk-deep")}old.ics`)).status, 423);
+
+    await c.newCalendar("lk-flat");
+    await c.put("lk-flat", "m.ics", event("lk-flat-m"));
+    const flat = tokenOf(await lock(cal("lk-flat"), { depth: "0" }))!;
+    assert.equal(
+      (await c.put("lk-flat", "m.ics", event("lk-flat-m", "edit"))).status,
+      204,
+      "content of a member",
+    );
+    assert.equal((await c.put("lk-flat", "n.ics", event("lk-flat-n"))).status, 423, "a new member");
+    assert.equal((await c.delete(`${cal("lk-flat")}m.ics`)).status, 423, "a removed member");
+    assert.equal((await c.put("lk-flat", "n.ics", event("lk-flat-n"), ifToken(flat))).status, 201);
+  });
+
+  it("§9.10.4: LOCK on an unmapped URL in a calendar → 201 and the URL is reserved for the token; with no parent collection → 409", async () => {
+    await c.newCalendar("lk-new");
+    const res = await lock(`${cal("lk-new")}reserved.ics`);
+    assert.equal(res.status, 201, res.body);
+    const token = tokenOf(res)!;
+    assert.equal((await c.put("lk-new", "reserved.ics", event("lk-new-r"))).status, 423);
+    assert.equal((await c.put("lk-new", "reserved.ics", event("lk-new-r"), ifToken(token))).status, 201);
+    const orphan = await lock(`${cal("no-such-calendar")}x.ics`);
+    assert.equal(orphan.status, 409, orphan.body);
+  });
+
+  it("§9.10.2: LOCK without a body refreshes the lock its If header names (new timeout); naming none → 412", async () => {
+    await c.newCalendar("lk-ref");
+    await c.put("lk-ref", "a.ics", event("lk-ref-a"));
+    const href = `${cal("lk-ref")}a.ics`;
+    const token = tokenOf(await lock(href, { timeout: "Second-100" }))!;
+    const refreshed = await c.req("LOCK", href, { headers: { ...ifToken(token), timeout: "Second-5000" } });
+    assert.equal(refreshed.status, 200, refreshed.body);
+    assert.ok(Number(/Second-(\d+)/.exec(refreshed.body)?.[1]) > 4900, refreshed.body);
+    assert.match(refreshed.body, new RegExp(token));
+    assert.equal((await c.req("LOCK", href, { headers: { timeout: "Second-5" } })).status, 412);
+  });
+
+  it("§10.7: timeouts are bounded (Infinite and huge values get a week); a lock that expires while held stops blocking", async () => {
+    await c.newCalendar("lk-t");
+    await c.put("lk-t", "a.ics", event("lk-t-a"));
+    await c.put("lk-t", "b.ics", event("lk-t-b"));
+    const inf = await lock(`${cal("lk-t")}a.ics`, { timeout: "Infinite, Second-4100000000" });
+    assert.equal(Number(/Second-(\d+)/.exec(inf.body)?.[1]), 7 * 24 * 3600);
+    const short = await lock(`${cal("lk-t")}b.ics`, { timeout: "Second-1" });
+    assert.equal(short.status, 200);
+    assert.equal((await c.put("lk-t", "b.ics", event("lk-t-b", "early"))).status, 423);
+    await new Promise((r) => setTimeout(r, 1600));
+    assert.equal(
+      (await c.put("lk-t", "b.ics", event("lk-t-b", "late"))).status,
+      204,
+      "the expired lock blocks nothing",
+    );
+    assert.equal((await lock(`${cal("lk-t")}b.ics`)).status, 200, "and conflicts with nothing");
+  });
+
+  it("two exclusive LOCKs racing for one member: exactly one is granted, the other → 423", async () => {
+    await c.newCalendar("lk-race");
+    for (let round = 0; round < 5; round++) {
+      await c.put("lk-race", `r${round}.ics`, event(`lk-race-${round}`));
+      const href = `${cal("lk-race")}r${round}.ics`;
+      const rs = await Promise.all([lock(href), lock(href), lock(href)]);
+      assert.deepEqual(rs.map((r) => r.status).sort(), [200, 423, 423], rs.map((r) => r.body).join("\n"));
+    }
+  });
+
+  it("a locked member can be neither moved nor overwritten by a COPY without the token", async () => {
+    await c.newCalendar("lk-mv");
+    await c.put("lk-mv", "src.ics", event("lk-mv-src"));
+    await c.put("lk-mv", "dst.ics", event("lk-mv-dst"));
+    const token = tokenOf(await lock(`${cal("lk-mv")}src.ics`))!;
+    const move = await c.req("MOVE", `${cal("lk-mv")}src.ics`, {
+      headers: { destination: `${cal("lk-mv")}moved.ics` },
+    });
+    assert.equal(move.status, 423, move.body);
+    const dstLock = tokenOf(await lock(`${cal("lk-mv")}dst.ics`))!;
+    const over = await c.req("COPY", `${cal("lk-mv")}src.ics`, {
+      headers: { destination: `${cal("lk-mv")}dst.ics` },
+    });
+    assert.equal(over.status, 423, over.body);
+    assert.ok(dstLock);
+    const moved = await c.req("MOVE", `${cal("lk-mv")}src.ics`, {
+      headers: { destination: `${cal("lk-mv")}moved.ics`, ...ifToken(token) },
+    });
+    assert.equal(moved.status, 201, moved.body);
+  });
+});
+
+describe("RFC 4918 §9.11 UNLOCK", () => {
+  it("§9.11.1: a token that names no lock on the request URI → 409 lock-token-matches-request-uri; the right one → 204 and writes are free again", async () => {
+    await c.newCalendar("ul");
+    await c.put("ul", "a.ics", event("ul-a"));
+    await c.put("ul", "b.ics", event("ul-b"));
+    const a = `${cal("ul")}a.ics`;
+    const ta = tokenOf(await lock(a))!;
+    const tb = tokenOf(await lock(`${cal("ul")}b.ics`))!;
+    const wrong = await c.req("UNLOCK", a, { headers: { "lock-token": `<${tb}>` } });
+    assert.equal(wrong.status, 409, wrong.body);
+    assert.equal(errorConditions(wrong.body)[0], "{DAV:}lock-token-matches-request-uri");
+    assert.equal((await c.req("UNLOCK", a)).status, 400, "no Lock-Token header");
+    assert.equal((await c.req("UNLOCK", a, { headers: { "lock-token": `<${ta}>` } })).status, 204);
+    assert.equal((await c.put("ul", "a.ics", event("ul-a", "free"))).status, 204);
+    assert.equal((await c.req("UNLOCK", a, { headers: { "lock-token": `<${ta}>` } })).status, 409, "gone");
+  });
+
+  it("§9.11: a collection's depth-infinity lock can be removed through a member it covers", async () => {
+    await c.newCalendar("ul-deep");
+    await c.put("ul-deep", "m.ics", event("ul-deep-m"));
+    const token = tokenOf(await lock(cal("ul-deep")))!;
+    assert.equal(
+      (await c.req("UNLOCK", `${cal("ul-deep")}m.ics`, { headers: { "lock-token": `<${token}>` } })).status,
+      204,
+    );
+    assert.equal((await c.put("ul-deep", "n.ics", event("ul-deep-n"))).status, 201);
+  });
+
+  it("DAV class 2 is not claimed until every write honours locks and PROPFIND lists them", async () => {
+    const res = await c.req("OPTIONS", "/calendars/alice/");
+    assert.ok(!/(^|,\s*)2(\s*,|$)/.test(res.headers.get("dav") ?? ""), res.headers.get("dav") ?? "");
+    assert.match(res.headers.get("allow") ?? "", /LOCK/);
+  });
+});
