@@ -5,12 +5,12 @@
  * the server does not claim DAV class 2.
  */
 import { Locked } from "../errors.js";
-import { locksAt, locksCovering, lockGuards } from "../store/locks.js";
+import { allLocks, locksAt, locksCovering, lockGuards, type LockRecord } from "../store/locks.js";
 import type { DavModule } from "../webdav/registry.js";
 import { dav } from "../xml/names.js";
-import { lock, prepareLock, unlock } from "./lock.js";
+import { activeLock, lock, prepareLock, unlock } from "./lock.js";
 import { lockScopeOf, memberScope } from "./scope.js";
-import type { Address } from "../webdav/paths.js";
+import { addressOfHref, type Address } from "../webdav/paths.js";
 
 const lockable = (a: Address) => a.type === "home" || a.type === "collection" || a.type === "object";
 
@@ -27,6 +27,25 @@ export const locks: DavModule = {
     UNLOCK: { allowedOn: lockable, run: (m) => unlock(m) },
   },
   properties: [
+    {
+      // RFC 4918 §15.8: the locks that apply to the resource, its own and those of collections above it.
+      name: dav("lockdiscovery"),
+      allprop: true,
+      async load(ctx, user) {
+        return allLocks(ctx.store, user.name);
+      },
+      get(r, env) {
+        const a = addressOfHref(r.href);
+        const scope = a && lockScopeOf(a);
+        if (!scope) return undefined;
+        const all = (env.loaded?.get(dav("lockdiscovery")) as LockRecord[] | undefined) ?? [];
+        return all
+          .filter(
+            (l) => l.root === scope.path || (l.depth === "infinity" && scope.ancestors.includes(l.root)),
+          )
+          .map(activeLock);
+      },
+    },
     {
       name: dav("supportedlock"),
       allprop: true,

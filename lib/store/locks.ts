@@ -84,6 +84,11 @@ export async function locksAt(store: Store, owner: string, path: string): Promis
   return locksOf(await readItem(store, owner, path), Date.now());
 }
 
+/** Every active lock in an owner's space (one Query: a user holds few locks). */
+export async function allLocks(store: Store, owner: string): Promise<LockRecord[]> {
+  return [...(await locksBelow(store, owner, "")).values()].flat();
+}
+
 /** The active locks on paths below `prefix` (a collection's members), for a depth-infinity LOCK. */
 async function locksBelow(store: Store, owner: string, prefix: string): Promise<Map<string, LockRecord[]>> {
   const out = new Map<string, LockRecord[]>();
@@ -92,14 +97,18 @@ async function locksBelow(store: Store, owner: string, prefix: string): Promise<
     const page = await store.client.send(
       new QueryCommand({
         TableName: store.tableName,
-        KeyConditionExpression: "pk = :p AND begins_with(sk, :s)",
-        ExpressionAttributeValues: { ":p": pk(owner), ":s": { S: prefix } },
+        ...(prefix
+          ? {
+              KeyConditionExpression: "pk = :p AND begins_with(sk, :s)",
+              ExpressionAttributeValues: { ":p": pk(owner), ":s": { S: prefix } },
+            }
+          : { KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": pk(owner) } }),
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),
     );
     for (const item of page.Items ?? []) {
-      if (item.sk.S === prefix) continue;
+      if (prefix && item.sk.S === prefix) continue;
       const locks = locksOf(item, Date.now());
       if (locks.length) out.set(item.sk.S!, locks);
     }

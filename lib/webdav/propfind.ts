@@ -68,6 +68,24 @@ export function propstatsFor(
   return stats;
 }
 
+/** Properties kept outside the resources, read once for all of them when the request asks for them. */
+async function loadProperties(
+  m: ResourceContext,
+  request: PropRequest,
+  resources: readonly Resource[],
+): Promise<Map<string, unknown>> {
+  const loaded = new Map<string, unknown>();
+  for (const p of m.registry.propertyList) {
+    if (!p.load) continue;
+    const asked =
+      request.kind === "prop"
+        ? request.names.includes(p.name)
+        : request.kind === "allprop" && (p.allprop !== undefined || request.include.includes(p.name));
+    if (asked) loaded.set(p.name, await p.load(m.ctx, m.user, resources));
+  }
+  return loaded;
+}
+
 export function propertyEnv(m: RequestContext): PropertyEnv {
   return { principal: m.user.name, email: m.user.email, config: m.ctx.config, registry: m.registry };
 }
@@ -103,6 +121,7 @@ export async function propfind(m: ResourceContext, { depth, request }: PropfindP
   }
   const resources = [m.target, ...children];
   const env = propertyEnv(m);
+  env.loaded = await loadProperties(m, request, resources);
   const minimal = wantsMinimal(m.req);
   const responses: MultistatusResponse[] = resources.map((r) => ({
     href: r.href,

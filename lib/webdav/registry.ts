@@ -94,6 +94,8 @@ export interface PropertyEnv {
   email?: string;
   config: ServerConfig;
   registry: Registry;
+  /** What properties with `load` read for this request, by property name. */
+  loaded?: Map<string, unknown>;
 }
 
 /** How a client's value for a settable property is stored. */
@@ -133,6 +135,11 @@ export interface MemberPropertyDef<Spec = unknown> {
 export interface PropertyDef {
   /** Clark name, e.g. `{DAV:}getetag`. */
   name: string;
+  /**
+   * For a property kept outside the resource (a lock): read once for all the resources of a
+   * PROPFIND, before `get`, which finds the result in `env.loaded` under the property's name.
+   */
+  load?(ctx: DavContext, user: UserRecord, resources: readonly Resource[]): Promise<unknown>;
   /** The value on a resource, or undefined where the resource has no such property. */
   get(r: Resource, env: PropertyEnv): XmlValue | undefined;
   /** Returned by allprop (RFC 4918 §9.1): on every resource, or where the predicate holds. */

@@ -196,6 +196,33 @@ describe("RFC 4918 §9.10 LOCK", () => {
   });
 });
 
+describe("RFC 4918 §15.8, §15.10: lockdiscovery and supportedlock in PROPFIND", () => {
+  it("a locked calendar and its members list the lock (its root is the calendar); an unlocked one lists none; supportedlock names exclusive and shared", async () => {
+    await c.newCalendar("ld");
+    await c.put("ld", "m.ics", event("ld-m"));
+    await c.newCalendar("ld-free");
+    const token = tokenOf(await lock(cal("ld")))!;
+    const res = await c.req("PROPFIND", cal("ld"), {
+      headers: { ...XML_HEADERS, depth: "1" },
+      body: `<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/><D:supportedlock/></D:prop></D:propfind>`,
+    });
+    assert.equal(res.status, 207, res.body);
+    const parts = res.body.split("<D:response>").slice(1);
+    assert.equal(parts.length, 2);
+    for (const part of parts) {
+      assert.match(part, new RegExp(`<D:locktoken><D:href>${token}</D:href>`), part);
+      assert.match(part, new RegExp(`<D:lockroot><D:href>${cal("ld")}</D:href>`), part);
+      assert.match(part, /<D:lockentry><D:lockscope><D:exclusive\/><\/D:lockscope>/);
+      assert.match(part, /<D:lockentry><D:lockscope><D:shared\/><\/D:lockscope>/);
+    }
+    const free = await c.req("PROPFIND", cal("ld-free"), {
+      headers: { ...XML_HEADERS, depth: "0" },
+      body: `<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+    });
+    assert.match(free.body, /<D:lockdiscovery\/>/, "allprop lists an empty lockdiscovery");
+  });
+});
+
 describe("RFC 4918 §9.11 UNLOCK", () => {
   it("§9.11.1: a token that names no lock on the request URI → 409 lock-token-matches-request-uri; the right one → 204 and writes are free again", async () => {
     await c.newCalendar("ul");
