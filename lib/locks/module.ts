@@ -5,12 +5,25 @@
  * the server does not claim DAV class 2.
  */
 import { Locked } from "../errors.js";
-import { allLocks, locksAt, locksCovering, lockGuards, type LockRecord } from "../store/locks.js";
+import {
+  allLocks,
+  lockedPathsBelow,
+  locksAt,
+  locksCovering,
+  lockGuards,
+  type LockRecord,
+} from "../store/locks.js";
 import type { DavModule } from "../webdav/registry.js";
 import { dav } from "../xml/names.js";
 import { activeLock, lock, prepareLock, unlock } from "./lock.js";
 import { lockScopeOf, memberScope } from "./scope.js";
 import { addressOfHref, type Address } from "../webdav/paths.js";
+
+const lockedError = (root: string) =>
+  new Locked(`${root} is locked; submit its lock token in the If header.`, {
+    name: dav("lock-token-submitted"),
+    hrefs: [root],
+  });
 
 const lockable = (a: Address) => a.type === "home" || a.type === "collection" || a.type === "object";
 
@@ -73,11 +86,36 @@ export const locks: DavModule = {
           { path: scope.ancestors[1], scope: "below" },
         ],
         w.tokens,
-        (root) =>
-          new Locked(`${root} is locked; submit its lock token in the If header.`, {
-            name: dav("lock-token-submitted"),
-            hrefs: [root],
-          }),
+        lockedError,
+      );
+    },
+    async beforeCollectionWrite(w) {
+      const scope = lockScopeOf({ type: "collection", kind: w.kind, user: w.owner, collection: w.name })!;
+      const home = scope.ancestors[0];
+      if (w.op === "create")
+        return lockGuards(w.owner, [{ path: home, scope: "self" }], w.tokens, lockedError);
+      if (w.op === "props") {
+        return lockGuards(
+          w.owner,
+          [
+            { path: scope.path, scope: "self" },
+            { path: home, scope: "below" },
+          ],
+          w.tokens,
+          lockedError,
+        );
+      }
+      // Deleted (or moved away, or overwritten): the collection, the home's membership, and every lock below it.
+      const below = await lockedPathsBelow(w.ctx.store, w.owner, scope.path);
+      return lockGuards(
+        w.owner,
+        [
+          { path: scope.path, scope: "self" },
+          { path: home, scope: "self" },
+          ...below.map((path) => ({ path, scope: "self" as const })),
+        ],
+        w.tokens,
+        lockedError,
       );
     },
   },

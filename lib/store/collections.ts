@@ -16,7 +16,7 @@ import { collectionKey, colPk, homePk, homeSeqKey, type CollectionKind } from ".
 import { markForPurge, purgeCollection } from "./purge.js";
 import { queryAll, type Item } from "./query.js";
 import { RETRY, withRetries } from "./transact.js";
-import { absent, allOf, anyOf, equals, WriteTx } from "./tx.js";
+import { absent, allOf, anyOf, equals, guardFailure, WriteTx, type Guard } from "./tx.js";
 
 export interface CollectionRecord {
   kind: CollectionKind;
@@ -95,7 +95,11 @@ export interface NewCollection extends CollectionRef {
 }
 
 /** Create a collection; the condition on the key makes "must not exist" atomic (AlreadyExists). */
-export async function createCollection(store: Store, input: NewCollection): Promise<CollectionRecord> {
+export async function createCollection(
+  store: Store,
+  input: NewCollection,
+  guards: readonly Guard[] = [],
+): Promise<CollectionRecord> {
   const now = new Date().toISOString();
   const record: CollectionRecord = {
     kind: input.kind,
@@ -112,10 +116,12 @@ export async function createCollection(store: Store, input: NewCollection): Prom
   };
   const item = collectionItem(record);
   await withRetries(async () => {
-    const tx = new WriteTx(store).put("collection", item, absent);
+    const tx = new WriteTx(store).put("collection", item, absent).guard(guards);
     await recordHomeChange(store, tx, record, { op: "put", name: record.name }, now);
     const failed = await tx.commit();
     if (!failed) return true;
+    const guarded = guardFailure(failed, guards);
+    if (guarded) throw guarded;
     if (failed.has("collection")) throw new AlreadyExists("collection exists");
     return RETRY;
   });
@@ -255,6 +261,7 @@ export async function renameCollection(
   col: CollectionRecord,
   name: string,
   over?: CollectionRecord,
+  guards: readonly Guard[] = [],
 ): Promise<CollectionRecord> {
   let current = col;
   let renamed = col;
@@ -272,8 +279,11 @@ export async function renameCollection(
       { op: "put", name },
     ];
     await recordHomeChange(store, tx, col, changes, renamed.modified);
+    tx.guard(guards);
     const failed = await tx.commit();
     if (!failed) return true;
+    const guarded = guardFailure(failed, guards);
+    if (guarded) throw guarded;
     if (failed.has("source")) {
       const old = failed.old("source");
       if (!old || old.id?.S !== col.id) throw new NotFound("the collection no longer exists");
@@ -327,6 +337,7 @@ export async function updateCollectionProps(
   change: PropertyChange,
   first?: CollectionRecord,
   expect: Expectation = {},
+  guards: readonly Guard[] = [],
 ): Promise<CollectionRecord> {
   let col = first;
   const rounds = new RoundExpectation(expect);
@@ -342,8 +353,11 @@ export async function updateCollectionProps(
       set: { props: strMap(props), dead: strMap(dead) },
     });
     await recordHomeChange(store, tx, col, { op: "props", name: col.name }, now);
+    tx.guard(guards);
     const failed = await tx.commit();
     if (!failed) return { ...col, seq: col.seq + 1, modified: now, props, dead };
+    const guarded = guardFailure(failed, guards);
+    if (guarded) throw guarded;
     const stale = col;
     col = undefined;
     if (failed.has("sequence")) return sequenceFailure(stale, failed.old("sequence"));
@@ -360,7 +374,7 @@ export async function updateCollectionProps(
 export async function deleteCollection(
   store: Store,
   col: CollectionRecord,
-  options: { unchanged?: boolean; expect?: Expectation } = {},
+  options: { unchanged?: boolean; expect?: Expectation; guards?: readonly Guard[] } = {},
 ): Promise<void> {
   const sameId = equals("id", { S: col.id });
   const rounds = new RoundExpectation(options.expect ?? {});
@@ -373,8 +387,11 @@ export async function deleteCollection(
     );
     markForPurge(tx, "purge", col.id, col.owner);
     await recordHomeChange(store, tx, col, { op: "delete", name: col.name }, new Date().toISOString());
+    tx.guard(options.guards ?? []);
     const failed = await tx.commit();
     if (!failed) return true;
+    const guarded = guardFailure(failed, options.guards ?? []);
+    if (guarded) throw guarded;
     if (failed.has("collection")) {
       const old = failed.old("collection");
       if (old && old.id?.S === col.id) throw new EtagMismatch(collectionEtag(collectionFromItem(old)));

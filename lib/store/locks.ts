@@ -84,6 +84,11 @@ export async function locksAt(store: Store, owner: string, path: string): Promis
   return locksOf(await readItem(store, owner, path), Date.now());
 }
 
+/** The paths below a collection that hold active locks (a collection's DELETE or MOVE must honour them). */
+export async function lockedPathsBelow(store: Store, owner: string, prefix: string): Promise<string[]> {
+  return [...(await locksBelow(store, owner, prefix)).keys()];
+}
+
 /** Every active lock in an owner's space (one Query: a user holds few locks). */
 export async function allLocks(store: Store, owner: string): Promise<LockRecord[]> {
   return [...(await locksBelow(store, owner, "")).values()].flat();

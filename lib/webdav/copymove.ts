@@ -201,9 +201,25 @@ async function collection(
   });
   if (existing && !plan.overwrite)
     throw new PreconditionFailed(`Overwrite: F, and ${addressHref(dst)} exists.`);
+  const write = { ctx: m.ctx, user: m.user, kind: dst.kind, owner: dst.user, tokens: m.tokens };
+  // What the locks involved must permit: the destination's creation (or its replacement), and for a
+  // MOVE the source's removal; one set of guards in the one transaction.
+  const guards = async (ops: Parameters<typeof m.registry.collectionGuards>[0][]) => {
+    const all = (await Promise.all(ops.map((w) => m.registry.collectionGuards(w)))).flat();
+    return [...new Map(all.map((g) => [g.part, g])).values()];
+  };
+  const atDestination = [
+    { ...write, name: dst.collection, op: existing ? ("delete" as const) : ("create" as const) },
+  ];
   if (isMove) {
     try {
-      await renameCollection(m.ctx.store, t.col, dst.collection, existing);
+      await renameCollection(
+        m.ctx.store,
+        t.col,
+        dst.collection,
+        existing,
+        await guards([...atDestination, { ...write, name: t.col.name, op: "delete" }]),
+      );
     } catch (err) {
       if (err instanceof AlreadyExists)
         throw new PreconditionFailed(`${addressHref(dst)} was created meanwhile.`);
@@ -212,15 +228,19 @@ async function collection(
     }
     return { status: existing ? 204 : 201, headers: {} };
   }
-  if (existing) await deleteCollection(m.ctx.store, existing);
-  const created = await createCollection(m.ctx.store, {
-    kind: t.col.kind,
-    owner: dst.user,
-    name: dst.collection,
-    props: t.col.props,
-    dead: t.col.dead,
-    components: t.col.components,
-  });
+  if (existing) await deleteCollection(m.ctx.store, existing, { guards: await guards(atDestination) });
+  const created = await createCollection(
+    m.ctx.store,
+    {
+      kind: t.col.kind,
+      owner: dst.user,
+      name: dst.collection,
+      props: t.col.props,
+      dead: t.col.dead,
+      components: t.col.components,
+    },
+    await guards([{ ...write, name: dst.collection, op: "create" }]),
+  );
   if (plan.depth === "0") return { status: existing ? 204 : 201, headers: {} };
   // RFC 4918 §9.8.8: members that cannot be copied are named in a 207; the others stay copied.
   const failures: MultistatusResponse[] = [];

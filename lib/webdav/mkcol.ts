@@ -78,14 +78,19 @@ export async function createCollectionAt(m: MethodContext, request: CreationRequ
     return { status: 403, headers: { "content-type": "application/xml; charset=utf-8" }, body: w.toString() };
   }
   // Something already there: the create's condition fails, and errors.ts answers 405 resource-must-be-null.
-  await createCollection(m.ctx.store, {
-    kind,
-    owner: a.user,
-    name: a.collection,
-    props: plan.change.setProps,
-    dead: plan.change.setDead,
-    components: plan.change.components ?? type.creationDefaults?.components,
-  });
+  const write = { ctx: m.ctx, user: m.user, kind, owner: a.user, name: a.collection, tokens: m.tokens };
+  await createCollection(
+    m.ctx.store,
+    {
+      kind,
+      owner: a.user,
+      name: a.collection,
+      props: plan.change.setProps,
+      dead: plan.change.setDead,
+      components: plan.change.components ?? type.creationDefaults?.components,
+    },
+    await m.registry.collectionGuards({ ...write, op: "create" }),
+  );
   return {
     status: 201,
     headers: { location: collectionHref(kind, a.user, a.collection), "cache-control": "no-cache" },

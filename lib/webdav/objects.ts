@@ -192,7 +192,16 @@ export async function del(m: ResourceContext): Promise<DavResponse> {
     // Under the client's conditions the delete's DynamoDB condition also demands the version they were checked on.
     const conditioned =
       (expect.ifMatch !== undefined && expect.ifMatch !== "*") || expect.holds !== undefined;
-    await deleteCollection(store, t.col, { unchanged: conditioned, expect });
+    const guards = await m.registry.collectionGuards({
+      ctx: m.ctx,
+      user: m.user,
+      kind: t.col.kind,
+      owner: t.col.owner,
+      name: t.col.name,
+      op: "delete",
+      tokens: m.tokens,
+    });
+    await deleteCollection(store, t.col, { unchanged: conditioned, expect, guards });
   } catch (err) {
     if (err instanceof ParentMissing) throw new NotFound(`There is no collection at ${t.href}.`);
     throw err;

@@ -42,6 +42,15 @@ export async function proppatch(m: ResourceContext, ops: PropertyOp[]): Promise<
       plan.change,
       col,
       m.ifHeader,
+      await m.registry.collectionGuards({
+        ctx: m.ctx,
+        user: m.user,
+        kind: col.kind,
+        owner: col.owner,
+        name: col.name,
+        op: "props",
+        tokens: m.tokens,
+      }),
     );
   }
   return multistatusResponse(

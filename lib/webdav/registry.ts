@@ -209,9 +209,22 @@ export interface MemberWrite {
   tokens: readonly string[];
 }
 
+/** A write to a collection itself, as hooks see it: made, its properties changed, deleted, moved or overwritten. */
+export interface CollectionWrite {
+  ctx: DavContext;
+  user: UserRecord;
+  kind: CollectionKind;
+  owner: string;
+  name: string;
+  op: "create" | "props" | "delete";
+  tokens: readonly string[];
+}
+
 export interface Hooks {
   /** Conditions to add to a member write's transaction (a lock, a running task); a failed one answers its error. */
   beforeWrite?: (w: MemberWrite) => Guard[];
+  /** Conditions to add to a collection write's transaction (what a lock on it, above or below it forbids). */
+  beforeCollectionWrite?: (w: CollectionWrite) => Promise<Guard[]>;
   /** After a member write committed (scheduling, push). A failure is logged; it never undoes the write. */
   afterWrite?: (w: MemberWrite & { etag?: string }) => Promise<void>;
 }
@@ -310,6 +323,12 @@ export class Registry {
   /** The guards every module adds to a member write. */
   guards(w: MemberWrite): Guard[] {
     return this.hooks.flatMap((h) => h.beforeWrite?.(w) ?? []);
+  }
+
+  /** The guards every module adds to a collection write (their parts once each). */
+  async collectionGuards(w: CollectionWrite): Promise<Guard[]> {
+    const all = (await Promise.all(this.hooks.map((h) => h.beforeCollectionWrite?.(w) ?? []))).flat();
+    return [...new Map(all.map((g) => [g.part, g])).values()];
   }
 
   /** Tell every module a member write committed. */

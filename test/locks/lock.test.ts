@@ -196,6 +196,61 @@ describe("RFC 4918 §9.10 LOCK", () => {
   });
 });
 
+describe("RFC 4918 §7: locks on collection writes (checked in the write's transaction)", () => {
+  it("a depth-infinity lock on the calendar home: MKCALENDAR inside it → 423 without the token, 201 with it", async () => {
+    const server2 = await startTestServer();
+    const bob = new CalClient(server2, "bob");
+    await bob.req("PROPFIND", "/calendars/bob/", { headers: { depth: "0" } });
+    const res = await bob.req("LOCK", "/calendars/bob/", {
+      headers: { ...XML_HEADERS, timeout: "Second-600" },
+      body: lockinfo(),
+    });
+    assert.equal(res.status, 200, res.body);
+    const token = tokenOf(res)!;
+    const refused = await bob.mkcalendar("inside");
+    assert.equal(refused.status, 423, refused.body);
+    assert.deepEqual(error(refused).hrefs, ["/calendars/bob/"]);
+    assert.equal(
+      (await bob.req("MKCALENDAR", "/calendars/bob/inside/", { headers: ifToken(token) })).status,
+      201,
+    );
+    const gone = await bob.req("DELETE", "/calendars/bob/inside/");
+    assert.equal(gone.status, 423, "a collection removed from a locked home needs the token too");
+    assert.equal(
+      (await bob.req("DELETE", "/calendars/bob/inside/", { headers: ifToken(token) })).status,
+      204,
+    );
+  });
+
+  it("PROPPATCH of a locked calendar → 423 without the token, 207 with it", async () => {
+    await c.newCalendar("lk-pp");
+    const token = tokenOf(await lock(cal("lk-pp"), { depth: "0" }))!;
+    const body = `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Renamed</D:displayname></D:prop></D:set></D:propertyupdate>`;
+    const refused = await c.req("PROPPATCH", cal("lk-pp"), { headers: XML_HEADERS, body });
+    assert.equal(refused.status, 423, refused.body);
+    assert.notEqual((await c.collection("lk-pp"))!.props["{DAV:}displayname"], "Renamed");
+    const ok = await c.req("PROPPATCH", cal("lk-pp"), {
+      headers: { ...XML_HEADERS, ...ifToken(token) },
+      body,
+    });
+    assert.equal(ok.status, 207, ok.body);
+    assert.equal((await c.collection("lk-pp"))!.props["{DAV:}displayname"], "Renamed");
+  });
+
+  it("a calendar holding a locked member can be neither deleted nor moved without that member's token", async () => {
+    await c.newCalendar("lk-del");
+    await c.put("lk-del", "m.ics", event("lk-del-m"));
+    const token = tokenOf(await lock(`${cal("lk-del")}m.ics`))!;
+    const del = await c.delete(cal("lk-del"));
+    assert.equal(del.status, 423, del.body);
+    assert.deepEqual(error(del).hrefs, [`${cal("lk-del")}m.ics`]);
+    const mv = await c.req("MOVE", cal("lk-del"), { headers: { destination: cal("lk-del-moved") } });
+    assert.equal(mv.status, 423, mv.body);
+    assert.equal((await c.get("lk-del", "m.ics")).status, 200, "nothing was removed");
+    assert.equal((await c.delete(cal("lk-del"), { if: `<${cal("lk-del")}m.ics> (<${token}>)` })).status, 204);
+  });
+});
+
 describe("RFC 4918 §15.8, §15.10: lockdiscovery and supportedlock in PROPFIND", () => {
   it("a locked calendar and its members list the lock (its root is the calendar); an unlocked one lists none; supportedlock names exclusive and shared", async () => {
     await c.newCalendar("ld");
