@@ -166,6 +166,8 @@ async function dispatch(
  * RFC 4918 §10.4: the If header, checked against the target as resolved (412 when no list holds)
  * and handed on as a predicate, so a write checks it again against what its round reads.
  */
+const MAX_SUBMITTED_TOKENS = 20;
+
 async function ifHeader(
   ctx: DavContext,
   req: DavRequest,
@@ -184,6 +186,12 @@ async function ifHeader(
     lists: p.lists.map((l) => l.map((c) => (c.kind === "etag" ? { ...c, value: stored(c.value) } : c))),
   }));
   const tokens = submittedTokens(productions);
+  // Each token is a clause of every lock condition of the write (DynamoDB allows 300 operators).
+  if (tokens.length > MAX_SUBMITTED_TOKENS) {
+    throw new BadRequest(
+      `The If header names ${tokens.length} lock tokens; at most ${MAX_SUBMITTED_TOKENS} are accepted.`,
+    );
+  }
   // Lock tokens are read only when the header names a token: most If headers name ETags alone.
   const stateOf = (a: Address) => (tokens.length ? registry.stateTokens(ctx, user, a) : Promise.resolve([]));
   const hereTokens = await stateOf(address);

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { BadRequest, Conflict, Locked, PreconditionFailed } from "../errors.js";
 import type { DavResponse } from "../http/message.js";
 import {
+  MAX_LOCK_SECONDS,
   createLock,
   LockConflict,
   LockNotFound,
@@ -20,11 +21,14 @@ import { dav } from "../xml/names.js";
 import { child, type XmlElement } from "../xml/parse.js";
 import { serializeContent } from "../xml/serialize.js";
 import type { MethodContext, RequestContext } from "../webdav/registry.js";
+import { checkName } from "../webdav/limits.js";
 import { depthOf } from "../webdav/request.js";
 import { lockScopeOf } from "./scope.js";
 
 /** Timeouts a client may ask for are cut to this (RFC 4918 §10.7: the server may choose). */
-export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
+export const MAX_TIMEOUT_SECONDS = MAX_LOCK_SECONDS;
+/** A DAV:owner is a note for people (RFC 4918 §14.17): a few kilobytes are plenty. */
+const MAX_OWNER_BYTES = 4096;
 export const DEFAULT_TIMEOUT_SECONDS = 3600;
 
 export interface LockPlan {
@@ -59,6 +63,12 @@ export function prepareLock(m: RequestContext): LockPlan {
     throw new BadRequest("Only write locks exist (RFC 4918 §7): DAV:locktype must hold DAV:write.");
   }
   const owner = child(m.body, dav("owner"));
+  const ownerXml = owner ? serializeContent(owner) : undefined;
+  if (ownerXml && Buffer.byteLength(ownerXml) > MAX_OWNER_BYTES) {
+    throw new BadRequest(
+      `DAV:owner holds ${Buffer.byteLength(ownerXml)} bytes; at most ${MAX_OWNER_BYTES} are kept.`,
+    );
+  }
   return {
     info: {
       scope: scope === dav("exclusive") ? "exclusive" : "shared",
@@ -101,6 +111,8 @@ function lockAnswer(status: number, l: LockRecord, withToken: boolean): DavRespo
 export async function lock(m: MethodContext, plan: LockPlan): Promise<DavResponse> {
   const scope = lockScopeOf(m.address);
   if (!scope) throw new Conflict("Nothing can be locked here.");
+  if (m.address.type === "object") checkName(m.address.object, "resource");
+  if (m.address.type === "collection") checkName(m.address.collection, "collection");
   const t = m.target;
   if (t.type === "unmapped" && t.parent?.type !== "collection" && m.address.type === "object") {
     // RFC 4918 §9.10.4: a LOCK on an unmapped URL whose parent does not exist.

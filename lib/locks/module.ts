@@ -25,6 +25,9 @@ const lockedError = (root: string) =>
     hrefs: [root],
   });
 
+/** Locks below a collection one DELETE or MOVE of it honours (each is a part of its transaction). */
+const MAX_LOCKED_BELOW = 50;
+
 const lockable = (a: Address) => a.type === "home" || a.type === "collection" || a.type === "object";
 
 export const locks: DavModule = {
@@ -37,7 +40,8 @@ export const locks: DavModule = {
       prepare: prepareLock,
       run: lock,
     },
-    UNLOCK: { allowedOn: lockable, run: (m) => unlock(m) },
+    // A lock on a URL with nothing behind it (LOCK's 201) is removed there too.
+    UNLOCK: { allowedOn: lockable, creates: true, run: (m) => unlock(m) },
   },
   properties: [
     {
@@ -80,7 +84,7 @@ export const locks: DavModule = {
       return lockGuards(
         w.col.owner,
         [
-          { path: scope.path, scope: "self" },
+          { path: scope.path, scope: "self", removes: w.op === "delete" },
           // A member added or removed changes its collection's membership, which a depth-0 lock protects (RFC 4918 §7.5).
           { path: scope.ancestors[0], scope: w.membership ? "self" : "below" },
           { path: scope.ancestors[1], scope: "below" },
@@ -107,12 +111,18 @@ export const locks: DavModule = {
       }
       // Deleted (or moved away, or overwritten): the collection, the home's membership, and every lock below it.
       const below = await lockedPathsBelow(w.ctx.store, w.owner, scope.path);
+      if (below.length > MAX_LOCKED_BELOW) {
+        throw new Locked(`${below.length} resources in ${scope.path} are locked; unlock them first.`, {
+          name: dav("lock-token-submitted"),
+          hrefs: below.slice(0, 10),
+        });
+      }
       return lockGuards(
         w.owner,
         [
-          { path: scope.path, scope: "self" },
+          { path: scope.path, scope: "self", removes: true },
           { path: home, scope: "self" },
-          ...below.map((path) => ({ path, scope: "self" as const })),
+          ...below.map((path) => ({ path, scope: "self" as const, removes: true })),
         ],
         w.tokens,
         lockedError,

@@ -262,6 +262,8 @@ export async function renameCollection(
   name: string,
   over?: CollectionRecord,
   guards: readonly Guard[] = [],
+  /** The client's conditions held for `col` as read: a member written meanwhile fails the move (412). */
+  pinned = false,
 ): Promise<CollectionRecord> {
   let current = col;
   let renamed = col;
@@ -287,6 +289,7 @@ export async function renameCollection(
     if (failed.has("source")) {
       const old = failed.old("source");
       if (!old || old.id?.S !== col.id) throw new NotFound("the collection no longer exists");
+      if (pinned) throw new EtagMismatch(collectionEtag(collectionFromItem(old)));
       // A member was written meanwhile: move the collection as it is now.
       current = collectionFromItem(old);
       return RETRY;

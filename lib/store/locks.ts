@@ -7,6 +7,7 @@
  * locks whose time is up, so an expired lock never blocks, even before TTL removes it.
  */
 import { GetItemCommand, QueryCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { createHash } from "node:crypto";
 import type { Store } from "./client.js";
 import { StoreError } from "./errors.js";
 import type { Item } from "./query.js";
@@ -22,6 +23,7 @@ import {
   pathEquals,
   WriteTx,
   type Cond,
+  type Expr,
   type Guard,
 } from "./tx.js";
 
@@ -54,14 +56,31 @@ export class LockConflict extends StoreError {
 export class LockNotFound extends StoreError {}
 
 const pk = (owner: string) => ({ S: `LOCKS#${owner}` });
-const lockKey = (owner: string, path: string) => ({ pk: pk(owner), sk: { S: path } });
+/** Sort keys hold 1,024 bytes: a longer path is keyed by its first bytes and its hash (its prefix still sorts below its collection's). */
+const KEY_BYTES = 700;
+function truncateBytes(s: string, max: number): string {
+  const b = Buffer.from(s);
+  if (b.length <= max) return s;
+  return b
+    .subarray(0, max)
+    .toString("utf8")
+    .replace(/\uFFFD+$/, "");
+}
+const skOf = (path: string) =>
+  Buffer.byteLength(path) <= KEY_BYTES + 100
+    ? path
+    : `${truncateBytes(path, KEY_BYTES)}\u0001${createHash("sha256").update(path).digest("base64url")}`;
+const lockKey = (owner: string, path: string) => ({ pk: pk(owner), sk: { S: skOf(path) } });
+/** A path's item: its key, and the path itself (the key may be a hash). */
+const pathItem = (owner: string, path: string) => ({ ...lockKey(owner, path), path: { S: path } });
+const pathOfItem = (item: Item) => item.path?.S ?? item.sk.S!;
 
 function locksOf(item: Item | undefined, now: number): LockRecord[] {
   const m = item?.locks?.M ?? {};
   return Object.entries(m)
     .map(([token, v]) => ({
       token,
-      root: item!.sk.S!,
+      root: pathOfItem(item!),
       scope: v.M!.scope.S as LockScope,
       depth: v.M!.depth.S as LockDepth,
       owner: v.M!.owner?.S,
@@ -105,7 +124,7 @@ async function locksBelow(store: Store, owner: string, prefix: string): Promise<
         ...(prefix
           ? {
               KeyConditionExpression: "pk = :p AND begins_with(sk, :s)",
-              ExpressionAttributeValues: { ":p": pk(owner), ":s": { S: prefix } },
+              ExpressionAttributeValues: { ":p": pk(owner), ":s": { S: truncateBytes(prefix, KEY_BYTES) } },
             }
           : { KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": pk(owner) } }),
         ConsistentRead: true,
@@ -113,9 +132,10 @@ async function locksBelow(store: Store, owner: string, prefix: string): Promise<
       }),
     );
     for (const item of page.Items ?? []) {
-      if (prefix && item.sk.S === prefix) continue;
+      const path = pathOfItem(item);
+      if (prefix && (path === prefix || !path.startsWith(prefix))) continue;
       const locks = locksOf(item, Date.now());
-      if (locks.length) out.set(item.sk.S!, locks);
+      if (locks.length) out.set(path, locks);
     }
     start = page.LastEvaluatedKey;
   } while (start);
@@ -127,7 +147,7 @@ function lockItem(owner: string, path: string, locks: LockRecord[], version: num
   const max = (ls: LockRecord[]) => String(Math.max(0, ...ls.map((l) => l.expires)));
   const deep = locks.filter((l) => l.depth === "infinity");
   return {
-    ...lockKey(owner, path),
+    ...pathItem(owner, path),
     version: { N: String(version) },
     locks: {
       M: Object.fromEntries(
@@ -152,9 +172,24 @@ function lockItem(owner: string, path: string, locks: LockRecord[], version: num
     expDeep: { N: max(deep) },
     expDeepExcl: { N: max(deep.filter((l) => l.scope === "exclusive")) },
     // DynamoDB TTL (seconds) removes the item some time after its last lock ends.
-    [TTL_ATTRIBUTE]: { N: String(Math.ceil(Math.max(...locks.map((l) => l.expires)) / 1000) + 60) },
+    [TTL_ATTRIBUTE]: {
+      N: String(Math.ceil(Math.max(Date.now(), ...locks.map((l) => l.expires)) / 1000) + 60),
+    },
   };
 }
+
+/** Advance a path's version (an ancestor's, by a LOCK below it), creating its item without locks if missing. */
+function touch(path: string, now: number) {
+  return (e: Expr) => {
+    const zero = e.value({ N: "0" });
+    const keep = (attr: string) => `${e.name(attr)} = if_not_exists(${e.name(attr)}, ${zero})`;
+    return `SET ${e.name("version")} = if_not_exists(${e.name("version")}, ${zero}) + ${e.value({ N: "1" })}, ${e.name("path")} = ${e.value({ S: path })}, ${["expAny", "expExcl", "expDeep", "expDeepExcl"].map(keep).join(", ")}, ${e.name(TTL_ATTRIBUTE)} = if_not_exists(${e.name(TTL_ATTRIBUTE)}, ${e.value({ N: String(Math.ceil(now / 1000) + MAX_LOCK_SECONDS) })})`;
+  };
+}
+
+/** The longest a lock lasts (the LOCK method bounds Timeout by it): an item only touched expires after it. */
+export const MAX_LOCK_SECONDS = 7 * 24 * 3600;
+const MAX_SHARED_LOCKS = 20;
 
 /** Nothing at this path's lock item that is still running under `attr`. */
 const idle = (attr: string, now: number): Cond => anyOf(absent, lessThan(attr, { N: String(now) }));
@@ -173,6 +208,11 @@ export interface LockedPath {
   path: string;
   /** `self`: the resource written, or a collection whose membership changes: any lock there counts. */
   scope: "self" | "below";
+  /**
+   * The write removes the resource: its locks go with it in the same transaction (RFC 4918 §7: a
+   * lock whose root becomes unmapped is deleted by that request), on the same condition.
+   */
+  removes?: boolean;
 }
 
 /**
@@ -187,16 +227,15 @@ export function lockGuards(
   failure: (root: string) => Error,
 ): Guard[] {
   const now = Date.now();
-  return paths.map(({ path, scope }) => {
+  return paths.map(({ path, scope, removes }) => {
     const attr = scope === "self" ? "expAny" : "expDeep";
+    const allowed = anyOf(idle(attr, now), ...submitted(tokens, now, scope === "below"));
     return {
       part: `lock:${path}`,
       add: (tx) =>
-        tx.check(
-          `lock:${path}`,
-          lockKey(owner, path),
-          anyOf(idle(attr, now), ...submitted(tokens, now, scope === "below")),
-        ),
+        removes
+          ? tx.delete(`lock:${path}`, lockKey(owner, path), allowed)
+          : tx.check(`lock:${path}`, lockKey(owner, path), allowed),
       failure: () => failure(path),
     };
   });
@@ -229,6 +268,8 @@ export async function createLock(store: Store, input: NewLock, token: string): P
     const current = locksOf(item, now);
     const conflicts = (l: LockRecord) => input.scope === "exclusive" || l.scope === "exclusive";
     if (current.some(conflicts)) throw new LockConflict(input.path);
+    // Shared locks on one path share an item: their number is bounded so it stays far below 400 KB.
+    if (current.length >= MAX_SHARED_LOCKS) throw new LockConflict(input.path);
     const lock: LockRecord = {
       token,
       root: input.path,
@@ -245,26 +286,22 @@ export async function createLock(store: Store, input: NewLock, token: string): P
       lockItem(input.owner, input.path, [...current, lock], version + 1),
       item ? equals("version", { N: String(version) }) : absent,
     );
+    // Each ancestor's item is written too (its version advanced, created if missing), on the
+    // condition that it holds no conflicting depth-infinity lock: a LOCK of the ancestor racing this
+    // one then fails on its own version condition and, read again, sees this lock below it.
     const blocking = input.scope === "exclusive" ? "expDeep" : "expDeepExcl";
     input.ancestors.forEach((a, i) =>
-      tx.check(`ancestor:${i}`, lockKey(input.owner, a), idle(blocking, now)),
+      tx.update(`ancestor:${i}`, lockKey(input.owner, a), touch(a, now), idle(blocking, now)),
     );
     if (input.collection && input.depth === "infinity") {
+      // What is below is read, and this path's version (which every LOCK below advances) pins it.
       const below = await locksBelow(store, input.owner, input.path);
       for (const [path, locks] of below) if (locks.some(conflicts)) throw new LockConflict(path);
-      [...below.keys()].forEach((path, i) =>
-        tx.check(
-          `below:${i}`,
-          lockKey(input.owner, path),
-          idle(input.scope === "exclusive" ? "expAny" : "expExcl", now),
-        ),
-      );
     }
     const failed = await tx.commit();
     if (!failed) return lock;
     const ancestor = input.ancestors.find((_, i) => failed.has(`ancestor:${i}`));
     if (ancestor) throw new LockConflict(ancestor);
-    if (failed.parts.some((p) => p.startsWith("below:"))) throw new LockConflict(input.path);
     return RETRY;
   });
 }

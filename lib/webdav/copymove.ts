@@ -18,13 +18,21 @@ import {
 } from "../errors.js";
 import { decodePath, type DavResponse } from "../http/message.js";
 import {
+  collectionEtag,
   createCollection,
   deleteCollection,
   getCollection,
   renameCollection,
   type CollectionRecord,
 } from "../store/collections.js";
-import { AlreadyExists, NotFound as StoreNotFound, ParentMissing, UidConflict } from "../store/errors.js";
+import {
+  AlreadyExists,
+  EtagMismatch as StoreEtagMismatch,
+  NotFound as StoreNotFound,
+  ParentMissing,
+  UidConflict,
+} from "../store/errors.js";
+import { satisfies } from "../store/expectation.js";
 import { listObjects, putObject } from "../store/objects.js";
 import { transferObject } from "../store/transfer.js";
 import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
@@ -79,6 +87,8 @@ export function prepareCopyMove(m: RequestContext): CopyMovePlan {
   };
 }
 
+const base = (m: ResourceContext) => ({ ctx: m.ctx, user: m.user, tokens: m.tokens });
+
 export const copy = (m: ResourceContext, plan: CopyMovePlan) => copyOrMove(m, plan, false);
 export const move = (m: ResourceContext, plan: CopyMovePlan) => copyOrMove(m, plan, true);
 
@@ -120,10 +130,10 @@ async function member(
   // The destination's kind decides what it stores, as for a PUT there (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).
   const validated = type.validateMember(col, t.obj.body, t.obj.contentType, m.ctx.config);
   const object = { ...validated, name: dst.object };
-  const base = { ctx: m.ctx, user: m.user, membership: true, tokens: m.tokens };
+  const common = { ...base(m), membership: true };
   const writes = [
-    { ...base, col, name: dst.object, op: "put" as const },
-    ...(isMove ? [{ ...base, col: t.col, name: t.obj.name, op: "delete" as const }] : []),
+    { ...common, col, name: dst.object, op: "put" as const },
+    ...(isMove ? [{ ...common, col: t.col, name: t.obj.name, op: "delete" as const }] : []),
   ];
   // Both writes may name one lock (their collection's): each part once.
   const guards = [...new Map(writes.flatMap((w) => m.registry.guards(w)).map((g) => [g.part, g])).values()];
@@ -194,6 +204,13 @@ async function collection(
   }
   if (!isMove && plan.depth === "1")
     throw new BadRequest("COPY of a collection takes Depth 0 or infinity (RFC 4918 §9.8.3).");
+  // RFC 9110 §13.1.1: the client's conditions are on the source, as it stands when it is moved.
+  const expect = writeExpectation(m, t.col);
+  if (!satisfies(expect, collectionEtag(t.col))) {
+    throw new PreconditionFailed("The collection was changed by someone else (ETag mismatch).");
+  }
+  const pinned =
+    expect.ifMatch !== undefined || expect.ifNoneMatch !== undefined || expect.holds !== undefined;
   const existing = await getCollection(m.ctx.store, {
     kind: dst.kind,
     owner: dst.user,
@@ -219,11 +236,15 @@ async function collection(
         dst.collection,
         existing,
         await guards([...atDestination, { ...write, name: t.col.name, op: "delete" }]),
+        pinned,
       );
     } catch (err) {
       if (err instanceof AlreadyExists)
         throw new PreconditionFailed(`${addressHref(dst)} was created meanwhile.`);
       if (err instanceof StoreNotFound) throw new NotFound(`There is no collection at ${t.href}.`);
+      if (err instanceof StoreEtagMismatch) {
+        throw new PreconditionFailed("The collection changed since its conditions were checked.");
+      }
       throw err;
     }
     return { status: existing ? 204 : 201, headers: {} };
@@ -247,7 +268,8 @@ async function collection(
   for (const obj of await listObjects(m.ctx.store, t.col.id, true)) {
     const href = objectHref(created.kind, created.owner, created.name, obj.name);
     try {
-      await putObject(
+      const write = { ...base(m), col: created, name: obj.name, op: "put" as const, membership: true };
+      const result = await putObject(
         m.ctx.store,
         created,
         {
@@ -257,7 +279,9 @@ async function collection(
           name: obj.name,
         },
         { ifNoneMatch: "*" },
+        { first: created, existing: null, guards: m.registry.guards(write) },
       );
+      await m.registry.afterWrite({ ...write, etag: result.etag });
     } catch (err) {
       const answer = fromStoreError(err);
       if (!(answer instanceof DavErrorClass)) throw err;

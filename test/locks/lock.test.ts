@@ -312,3 +312,128 @@ describe("RFC 4918 §9.11 UNLOCK", () => {
     assert.match(res.headers.get("allow") ?? "", /LOCK/);
   });
 });
+
+describe("review: lock lifetimes, races and limits", () => {
+  it("a LOCK of a calendar (depth infinity) racing a LOCK of its member: exactly one is granted", async () => {
+    for (let round = 0; round < 8; round++) {
+      const name = `lk-tree-${round}`;
+      await c.newCalendar(name);
+      await c.put(name, "m.ics", event(`${name}-m`));
+      const [col, member] = await Promise.all([lock(cal(name)), lock(`${cal(name)}m.ics`)]);
+      assert.deepEqual(
+        [col.status, member.status].sort(),
+        [200, 423],
+        `round ${round}: ${col.body} ${member.body}`,
+      );
+    }
+  });
+
+  it("RFC 4918 §7: a lock goes with its resource — after a DELETE or a MOVE with the token, the URL is free; UNLOCK frees a reserved URL", async () => {
+    await c.newCalendar("lk-life");
+    await c.put("lk-life", "d.ics", event("lk-life-d"));
+    await c.put("lk-life", "m.ics", event("lk-life-m"));
+    const td = tokenOf(await lock(`${cal("lk-life")}d.ics`))!;
+    assert.equal((await c.delete(`${cal("lk-life")}d.ics`, ifToken(td))).status, 204);
+    assert.equal(
+      (await c.put("lk-life", "d.ics", event("lk-life-d"))).status,
+      201,
+      "no lock outlives the deleted member",
+    );
+    const tm = tokenOf(await lock(`${cal("lk-life")}m.ics`))!;
+    const mv = await c.req("MOVE", `${cal("lk-life")}m.ics`, {
+      headers: { destination: `${cal("lk-life")}n.ics`, ...ifToken(tm) },
+    });
+    assert.equal(mv.status, 201, mv.body);
+    assert.equal(
+      (await c.put("lk-life", "m.ics", event("lk-life-m2"))).status,
+      201,
+      "the moved member's old URL is free",
+    );
+    const tr = tokenOf(await lock(`${cal("lk-life")}r.ics`))!;
+    assert.equal(
+      (await c.req("UNLOCK", `${cal("lk-life")}r.ics`, { headers: { "lock-token": `<${tr}>` } })).status,
+      204,
+    );
+    assert.equal((await c.put("lk-life", "r.ics", event("lk-life-r"))).status, 201);
+  });
+
+  it("long member names (up to the 512-byte limit, far longer percent-encoded) keep working with and without locks", async () => {
+    await c.newCalendar("lk-long");
+    const name = `${"é".repeat(250)}.ics`;
+    const href = `${cal("lk-long")}${encodeURIComponent(name)}`;
+    assert.equal(
+      (await c.req("PUT", href, { body: event("lk-long-1"), headers: { "content-type": "text/calendar" } }))
+        .status,
+      201,
+    );
+    const token = tokenOf(await lock(href))!;
+    assert.ok(token);
+    assert.equal(
+      (
+        await c.req("PUT", href, {
+          body: event("lk-long-1", "x"),
+          headers: { "content-type": "text/calendar" },
+        })
+      ).status,
+      423,
+    );
+    assert.equal((await c.req("DELETE", href, { headers: ifToken(token) })).status, 204);
+  });
+
+  it("bounds: more than 20 tokens in an If header → 400; a DAV:owner over 4 KB → 400", async () => {
+    await c.newCalendar("lk-bounds");
+    await c.put("lk-bounds", "a.ics", event("lk-bounds-a"));
+    const many = Array.from({ length: 21 }, (_, i) => `(<urn:x:${i}>)`).join("") + "(Not <urn:none>)";
+    assert.equal((await c.put("lk-bounds", "a.ics", event("lk-bounds-a", "x"), { if: many })).status, 400);
+    const big = await c.req("LOCK", `${cal("lk-bounds")}a.ics`, {
+      headers: XML_HEADERS,
+      body: lockinfo("exclusive", "x".repeat(5000)),
+    });
+    assert.equal(big.status, 400, big.body);
+  });
+
+  it("RFC 9110 §13.1.1: a collection's MOVE or COPY under a failing If-Match or If-None-Match → 412; COPY of a calendar into a locked home → 423", async () => {
+    await c.newCalendar("lk-cond");
+    assert.equal(
+      (
+        await c.req("MOVE", cal("lk-cond"), {
+          headers: { destination: cal("lk-cond2"), "if-match": '"nope"' },
+        })
+      ).status,
+      412,
+    );
+    assert.equal(
+      (
+        await c.req("COPY", cal("lk-cond"), {
+          headers: { destination: cal("lk-cond3"), "if-none-match": "*" },
+        })
+      ).status,
+      412,
+    );
+    assert.equal(await c.collection("lk-cond2"), undefined);
+    const server3 = await startTestServer();
+    const bob = new CalClient(server3, "bob");
+    await bob.req("PROPFIND", "/calendars/bob/", { headers: { depth: "0" } });
+    await bob.put("default", "x.ics", event("bob-x"));
+    await bob.req("MKCALENDAR", "/calendars/bob/src/");
+    await bob.put("src", "y.ics", event("bob-y"));
+    const token = tokenOf(
+      await bob.req("LOCK", "/calendars/bob/", {
+        headers: { ...XML_HEADERS, timeout: "Second-600" },
+        body: lockinfo(),
+      }),
+    )!;
+    const copy = await bob.req("COPY", "/calendars/bob/src/", {
+      headers: { destination: "/calendars/bob/dst/" },
+    });
+    assert.equal(copy.status, 423, copy.body);
+    assert.equal(
+      (
+        await bob.req("COPY", "/calendars/bob/src/", {
+          headers: { destination: "/calendars/bob/dst/", ...ifToken(token) },
+        })
+      ).status,
+      201,
+    );
+  });
+});
