@@ -63,13 +63,23 @@ export function prepareCopyMove(m: RequestContext): CopyMovePlan {
     } catch {
       throw new BadRequest(`The Destination '${raw.slice(0, 200)}' is not a URL.`);
     }
-    const host = m.req.headers["host"];
-    if (host && url.host.toLowerCase() !== host.toLowerCase()) {
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new BadRequest(`The Destination must be an http or https URL, not ${url.protocol}.`);
+    }
+    const host = m.req.headers["host"]?.toLowerCase();
+    // `h` and `h:443` (or `h:80`) name one server: the URL parser drops a default port.
+    const requested =
+      host && (URL.canParse(`${url.protocol}//${host}`) ? new URL(`${url.protocol}//${host}`).host : host);
+    if (requested && url.host.toLowerCase() !== requested) {
       throw new BadGateway(
         `The Destination is on another server (${url.host}); this server copies only within itself.`,
       );
     }
     path = url.pathname;
+  } else if (raw.startsWith("//")) {
+    throw new BadRequest(
+      "The Destination '//…' names a host without a scheme; send an absolute URL or path.",
+    );
   } else if (raw.startsWith("/")) {
     path = raw.replace(/[?#].*$/, "");
   } else {

@@ -176,6 +176,8 @@ describe("RFC 4918 §9.8.5, §9.9.4: refusals", () => {
     assert.equal(status(await send("COPY", src, "/calendars/alice/x/y/z/a.ics")), 409);
     assert.equal(status(await send("COPY", src, "http://elsewhere.example/calendars/alice/rf/b.ics")), 502);
     assert.equal(status(await c.req("COPY", src)), 400);
+    assert.equal(status(await send("COPY", src, "mailto:someone@example.com")), 400);
+    assert.equal(status(await send("COPY", src, "//elsewhere.example/calendars/alice/rf/b.ics")), 400);
     assert.equal(status(await send("COPY", src, `${cal("rf")}b.ics`, { overwrite: "maybe" })), 400);
     assert.equal(status(await send("MOVE", src, src)), 403);
     const other = await send("COPY", src, "/calendars/bob/default/a.ics");
