@@ -160,6 +160,36 @@ export interface NewObject {
   spanEnd?: string;
 }
 
+/** The item that stores a member. */
+export function objectItem(
+  colId: string,
+  input: NewObject,
+  etag: string,
+  created: string,
+  modified: string,
+): Item {
+  return {
+    ...objectKey(colId, input.name),
+    name: { S: input.name },
+    etag: { S: etag },
+    uid: { S: input.uid },
+    contentType: { S: input.contentType },
+    size: { N: String(input.body.length) },
+    created: { S: created },
+    modified: { S: modified },
+    comp: { S: input.comp },
+    body: { B: input.body },
+    ...(input.spanStart && input.spanEnd
+      ? {
+          spanStart: { S: input.spanStart },
+          spanEnd: { S: input.spanEnd },
+          gsi1pk: { S: colPk(colId) },
+          gsi1sk: { S: input.spanStart },
+        }
+      : {}),
+  };
+}
+
 export interface PutResult {
   created: boolean;
   etag: string;
@@ -208,26 +238,7 @@ export async function putObject(
     });
     tx.put(
       "object",
-      {
-        ...objectKey(col.id, input.name),
-        name: { S: input.name },
-        etag: { S: etag },
-        uid: { S: input.uid },
-        contentType: { S: input.contentType },
-        size: { N: String(input.body.length) },
-        created: { S: existing?.created ?? now },
-        modified: { S: now },
-        comp: { S: input.comp },
-        body: { B: input.body },
-        ...(input.spanStart && input.spanEnd
-          ? {
-              spanStart: { S: input.spanStart },
-              spanEnd: { S: input.spanEnd },
-              gsi1pk: { S: colPk(col.id) },
-              gsi1sk: { S: input.spanStart },
-            }
-          : {}),
-      },
+      objectItem(col.id, input, etag, existing?.created ?? now, now),
       // Unchanged since read, and keeping its UID (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).
       existing ? allOf(equals("etag", { S: existing.etag }), equals("uid", { S: input.uid })) : absent,
     );

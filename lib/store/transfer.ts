@@ -14,8 +14,8 @@ import {
 import type { Change } from "./change-log.js";
 import { AlreadyExists, EtagMismatch, NotFound, ParentMissing, UidConflict } from "./errors.js";
 import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
-import { colPk, objectKey, uidKey } from "./keys.js";
-import { etagFor, getObject, type NewObject, type ObjectRecord } from "./objects.js";
+import { objectKey, uidKey } from "./keys.js";
+import { etagFor, getObject, objectItem, type NewObject, type ObjectRecord } from "./objects.js";
 import type { Store } from "./client.js";
 import { RETRY, withRetries } from "./transact.js";
 import { absent, anyOf, equals, guardFailure, WriteTx, type Guard } from "./tx.js";
@@ -41,27 +41,6 @@ export interface TransferResult {
   /** What the destination replaced, for hooks. */
   replaced?: ObjectRecord;
 }
-
-const objectItem = (colId: string, input: NewObject, etag: string, created: string, now: string) => ({
-  ...objectKey(colId, input.name),
-  name: { S: input.name },
-  etag: { S: etag },
-  uid: { S: input.uid },
-  contentType: { S: input.contentType },
-  size: { N: String(input.body.length) },
-  created: { S: created },
-  modified: { S: now },
-  comp: { S: input.comp },
-  body: { B: input.body },
-  ...(input.spanStart && input.spanEnd
-    ? {
-        spanStart: { S: input.spanStart },
-        spanEnd: { S: input.spanEnd },
-        gsi1pk: { S: colPk(colId) },
-        gsi1sk: { S: input.spanStart },
-      }
-    : {}),
-});
 
 export async function transferObject(store: Store, t: Transfer): Promise<TransferResult> {
   const rounds = new RoundExpectation(t.expect);
