@@ -6,6 +6,7 @@ import { BadRequest, Forbidden } from "../errors.js";
 import { COLLATIONS, isCollation } from "../text/collation.js";
 import { card } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
+import type { JProp } from "./vcard-text.js";
 import { parseVcard } from "./vcard-version.js";
 
 type Test = "anyof" | "allof";
@@ -111,7 +112,7 @@ export function parseCardFilter(el: XmlElement): CardFilter {
   };
 }
 
-type Prop = [string, Record<string, string | string[]>, string, ...unknown[]];
+type Prop = JProp;
 
 /** ical.js keeps values of unknown (X-) properties as written; the filter compares them unescaped. */
 const unescape = (s: string) =>

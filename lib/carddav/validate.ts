@@ -5,7 +5,7 @@ import ICAL from "ical.js";
 import { excerpt, Forbidden } from "../errors.js";
 import { controlCharacterMessage, findControlCharacter } from "../text/content-lines.js";
 import { card } from "../xml/names.js";
-import { withNamedParameters } from "./vcard-text.js";
+import { parseVcards } from "./vcard-text.js";
 import { versionOf } from "./vcard-version.js";
 
 export interface VcardInfo {
@@ -46,16 +46,13 @@ export function validateVcard(body: Buffer, maxResourceSize: number): VcardInfo 
   if (declared && declared !== "3.0" && declared !== "4.0") throw unsupportedVersion(declared);
   const control = findControlCharacter(source);
   if (control) throw fail("valid-address-data", controlCharacterMessage(control, "vCard"));
-  let parsed: unknown;
+  let cards: unknown;
   try {
     // The stored body stays byte for byte what the client sent; only the parser's copy names bare parameters.
-    parsed = ICAL.parse(withNamedParameters(source));
+    cards = parseVcards(source);
   } catch (err) {
     throw fail("valid-address-data", `The vCard cannot be parsed: ${excerpt((err as Error).message)}`);
   }
-  const cards = (
-    Array.isArray(parsed) && typeof parsed[0] === "string" ? [parsed] : (parsed as unknown[])
-  ) as unknown[];
   if (!Array.isArray(cards) || cards.length !== 1) {
     throw severalCards(Array.isArray(cards) ? cards.length : 0);
   }

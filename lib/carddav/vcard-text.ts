@@ -1,6 +1,7 @@
 /**
  * vCard text as real clients write it, made readable for the parser without touching what is stored.
  */
+import ICAL from "ical.js";
 
 /** A stored card's text for reading: UTF-8 without the byte-order mark some exporters write (the validator reads past it too). */
 export const cardText = (body: Buffer): string => body.toString("utf8").replace(/^\uFEFF/, "");
@@ -64,4 +65,15 @@ export function contentLines(text: string): ContentLine[] {
     }
   }
   return lines;
+}
+
+/** A jCard property (RFC 7095 §3.3): name, parameters, value type, values. */
+export type JProp = [string, Record<string, string | string[]>, string, ...unknown[]];
+/** A jCard (RFC 7095): name, properties, sub-components. */
+export type JCard = [string, JProp[], unknown[]];
+
+/** Every component of a vCard text as ical.js reads it (with bare parameters named); throws on bad syntax. */
+export function parseVcards(text: string): JCard[] {
+  const parsed = ICAL.parse(withNamedParameters(text)) as unknown;
+  return (Array.isArray(parsed) && typeof parsed[0] === "string" ? [parsed] : parsed) as JCard[];
 }

@@ -5,14 +5,13 @@
  * version. Everything without an entry passes through with its parameters and value unchanged.
  */
 import ICAL from "ical.js";
-import { withNamedParameters } from "./vcard-text.js";
+import { parseVcards, type JCard, type JProp } from "./vcard-text.js";
 
 export type VcardVersion = "3.0" | "4.0";
 export const VCARD_VERSIONS: readonly VcardVersion[] = ["3.0", "4.0"];
 
-type Params = Record<string, string | string[]>;
-/** A jCard property (RFC 7095 §3.3): name, parameters, value type, values. */
-type Prop = [string, Params, string, ...unknown[]];
+type Params = JProp[1];
+type Prop = JProp;
 type DesignSet = ReturnType<typeof ICAL.design.getDesignSet>;
 
 const V3base = ICAL.design.getDesignSet("vcard3");
@@ -81,11 +80,8 @@ const URI = /^[a-z][a-z0-9+.-]*:/i;
 const NO_YEAR = "1604";
 
 /** The single vCard of a text as jCard, and the version it declares. */
-export function parseVcard(text: string): { jcard: [string, Prop[], unknown[]]; version: string } {
-  const parsed = ICAL.parse(withNamedParameters(text)) as unknown;
-  const jcard = (
-    Array.isArray(parsed) && typeof parsed[0] === "string" ? parsed : (parsed as unknown[])[0]
-  ) as [string, Prop[], unknown[]];
+export function parseVcard(text: string): { jcard: JCard; version: string } {
+  const jcard = parseVcards(text)[0];
   const version = jcard[1].find((p) => p[0] === "version")?.[3];
   return { jcard, version: String(version ?? "") };
 }
@@ -101,7 +97,7 @@ export function convertVcard(text: string, target: VcardVersion): string {
   const props = jcard[1].filter((p) => p[0] !== "version");
   const out = props.flatMap((p) => (target === "4.0" ? to4(p, from) : to3(p, from)));
   requireNames(out, target);
-  const card: [string, Prop[], unknown[]] = ["vcard", [["version", {}, "text", target], ...out], []];
+  const card: JCard = ["vcard", [["version", {}, "text", target], ...out], []];
   return ICAL.stringify.component(card as never, DESIGN[target]) + "\r\n";
 }
 

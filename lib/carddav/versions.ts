@@ -62,8 +62,8 @@ export function wantedVersion(accept: string | undefined, stored: string): Vcard
 export function convertedCard(
   obj: ObjectRecord & { body: Buffer },
   version: VcardVersion,
+  text = cardText(obj.body),
 ): Variant | undefined {
-  const text = cardText(obj.body);
   if (versionOf(text) === version) return undefined;
   let body: string;
   try {
@@ -78,8 +78,9 @@ export function convertedCard(
 export const vcardVariants: MemberVariants = {
   asked: (req: DavRequest) => /version\s*=/i.test(req.headers.accept ?? ""),
   select(req, obj) {
-    const version = wantedVersion(req.headers.accept, versionOf(cardText(obj.body)));
-    return version ? convertedCard(obj, version) : undefined;
+    const text = cardText(obj.body);
+    const version = wantedVersion(req.headers.accept, versionOf(text));
+    return version ? convertedCard(obj, version, text) : undefined;
   },
   storedEtag,
 };

@@ -5,14 +5,7 @@
  * the server does not claim DAV class 2.
  */
 import { Locked } from "../errors.js";
-import {
-  allLocks,
-  lockedPathsBelow,
-  locksAt,
-  locksCovering,
-  lockGuards,
-  type LockRecord,
-} from "../store/locks.js";
+import { allLocks, lockedPathsBelow, locksCovering, lockGuards, type LockRecord } from "../store/locks.js";
 import type { DavModule } from "../webdav/registry.js";
 import { dav } from "../xml/names.js";
 import { activeLock, lock, prepareLock, unlock } from "./lock.js";
@@ -132,10 +125,15 @@ export const locks: DavModule = {
   async stateTokens(ctx, _user, a) {
     const scope = lockScopeOf(a);
     if (!scope) return [];
-    const covering = await locksCovering(ctx.store, scope.owner, scope.path, scope.ancestors);
     // A member created or removed in a collection with a depth-0 lock submits that lock's token in an
     // untagged list, as clients do (RFC 4918 §7.5): it matches the member too.
-    const parent = a.type === "object" ? await locksAt(ctx.store, scope.owner, scope.ancestors[0]) : [];
-    return [...new Set([...covering, ...parent].map((l) => l.token))];
+    const covering = await locksCovering(
+      ctx.store,
+      scope.owner,
+      scope.path,
+      scope.ancestors,
+      a.type === "object",
+    );
+    return [...new Set(covering.map((l) => l.token))];
   },
 };

@@ -6,11 +6,11 @@
  * lock the client submitted. The item expires by DynamoDB TTL as well, and every read ignores
  * locks whose time is up, so an expired lock never blocks, even before TTL removes it.
  */
-import { GetItemCommand, QueryCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
 import type { Store } from "./client.js";
 import { StoreError } from "./errors.js";
-import type { Item } from "./query.js";
+import { queryAll, type Item } from "./query.js";
 import { TTL_ATTRIBUTE } from "./table.js";
 import { RETRY, withRetries } from "./transact.js";
 import {
@@ -115,30 +115,26 @@ export async function allLocks(store: Store, owner: string): Promise<LockRecord[
 
 /** The active locks on paths below `prefix` (a collection's members), for a depth-infinity LOCK. */
 async function locksBelow(store: Store, owner: string, prefix: string): Promise<Map<string, LockRecord[]>> {
+  const items = await queryAll(
+    store,
+    {
+      ...(prefix
+        ? {
+            KeyConditionExpression: "pk = :p AND begins_with(sk, :s)",
+            ExpressionAttributeValues: { ":p": pk(owner), ":s": { S: truncateBytes(prefix, KEY_BYTES) } },
+          }
+        : { KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": pk(owner) } }),
+      ConsistentRead: true,
+    },
+    (item) => item,
+  );
   const out = new Map<string, LockRecord[]>();
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await store.client.send(
-      new QueryCommand({
-        TableName: store.tableName,
-        ...(prefix
-          ? {
-              KeyConditionExpression: "pk = :p AND begins_with(sk, :s)",
-              ExpressionAttributeValues: { ":p": pk(owner), ":s": { S: truncateBytes(prefix, KEY_BYTES) } },
-            }
-          : { KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": pk(owner) } }),
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const path = pathOfItem(item);
-      if (prefix && (path === prefix || !path.startsWith(prefix))) continue;
-      const locks = locksOf(item, Date.now());
-      if (locks.length) out.set(path, locks);
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  for (const item of items) {
+    const path = pathOfItem(item);
+    if (prefix && (path === prefix || !path.startsWith(prefix))) continue;
+    const locks = locksOf(item, Date.now());
+    if (locks.length) out.set(path, locks);
+  }
   return out;
 }
 
@@ -356,8 +352,13 @@ export async function locksCovering(
   owner: string,
   path: string,
   ancestors: readonly string[],
+  /** Count every lock of the nearest ancestor, depth 0 too (its membership is what a member's write changes). */
+  parentAll = false,
 ): Promise<LockRecord[]> {
   const own = await locksAt(store, owner, path);
   const above = await Promise.all(ancestors.map((a) => locksAt(store, owner, a)));
-  return [...own, ...above.flat().filter((l) => l.depth === "infinity")];
+  return [
+    ...own,
+    ...above.flatMap((ls, i) => (parentAll && i === 0 ? ls : ls.filter((l) => l.depth === "infinity"))),
+  ];
 }

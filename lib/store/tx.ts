@@ -222,6 +222,11 @@ export class WriteTx {
   }
 }
 
+/** Guards with one part each: two writes of one transaction may ask for the same condition (their collection's lock). */
+export const distinctGuards = (guards: readonly Guard[]): Guard[] => [
+  ...new Map(guards.map((g) => [g.part, g])).values(),
+];
+
 /** The first failed guard's error, if a guard's part failed. */
 export function guardFailure(failures: TxFailures, guards: readonly Guard[]): Error | undefined {
   const g = guards.find((x) => failures.has(x.part));

@@ -35,6 +35,7 @@ import {
 import { satisfies } from "../store/expectation.js";
 import { listObjects, putObject } from "../store/objects.js";
 import { transferObject } from "../store/transfer.js";
+import { distinctGuards } from "../store/tx.js";
 import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import { checkAccess } from "./access.js";
@@ -146,7 +147,7 @@ async function member(
     ...(isMove ? [{ ...common, col: t.col, name: t.obj.name, op: "delete" as const }] : []),
   ];
   // Both writes may name one lock (their collection's): each part once.
-  const guards = [...new Map(writes.flatMap((w) => m.registry.guards(w)).map((g) => [g.part, g])).values()];
+  const guards = distinctGuards(writes.flatMap((w) => m.registry.guards(w)));
   try {
     const result = await transferObject(m.ctx.store, {
       from: { kind: t.col.kind, owner: t.col.owner, name: t.col.name },
@@ -231,10 +232,8 @@ async function collection(
   const write = { ctx: m.ctx, user: m.user, kind: dst.kind, owner: dst.user, tokens: m.tokens };
   // What the locks involved must permit: the destination's creation (or its replacement), and for a
   // MOVE the source's removal; one set of guards in the one transaction.
-  const guards = async (ops: Parameters<typeof m.registry.collectionGuards>[0][]) => {
-    const all = (await Promise.all(ops.map((w) => m.registry.collectionGuards(w)))).flat();
-    return [...new Map(all.map((g) => [g.part, g])).values()];
-  };
+  const guards = async (ops: Parameters<typeof m.registry.collectionGuards>[0][]) =>
+    distinctGuards((await Promise.all(ops.map((w) => m.registry.collectionGuards(w)))).flat());
   const atDestination = [
     { ...write, name: dst.collection, op: existing ? ("delete" as const) : ("create" as const) },
   ];

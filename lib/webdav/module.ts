@@ -42,7 +42,7 @@ export const webdav: DavModule = {
       safe: true,
       xmlBody: xml,
       // A report on one object (calendar-query on a member) reads it with its body, once.
-      member: (_req, a) => (a.type === "object" ? "body" : "meta"),
+      member: bodyOfMember,
       prepare: prepareReport,
       run: report,
     },

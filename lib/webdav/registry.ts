@@ -12,7 +12,7 @@ import type { CollectionRecord, NewCollection } from "../store/collections.js";
 import type { Expectation } from "../store/expectation.js";
 import type { CollectionKind } from "../store/keys.js";
 import type { NewObject, ObjectRecord } from "../store/objects.js";
-import type { Guard } from "../store/tx.js";
+import { distinctGuards, type Guard } from "../store/tx.js";
 import type { UserRecord } from "../store/users.js";
 import type { XmlValue } from "../xml/build.js";
 import type { XmlElement } from "../xml/parse.js";
@@ -327,8 +327,9 @@ export class Registry {
 
   /** The guards every module adds to a collection write (their parts once each). */
   async collectionGuards(w: CollectionWrite): Promise<Guard[]> {
-    const all = (await Promise.all(this.hooks.map((h) => h.beforeCollectionWrite?.(w) ?? []))).flat();
-    return [...new Map(all.map((g) => [g.part, g])).values()];
+    return distinctGuards(
+      (await Promise.all(this.hooks.map((h) => h.beforeCollectionWrite?.(w) ?? []))).flat(),
+    );
   }
 
   /** Tell every module a member write committed. */
