@@ -6,6 +6,7 @@
 import type { DavResponse } from "./http/message.js";
 import { renderError, type Precondition } from "./xml/build.js";
 import { cal, dav } from "./xml/names.js";
+import { MAX_FOLDERS_PER_WRITE, TooManyFolders } from "./store/folders.js";
 import {
   AlreadyExists,
   ConcurrentModification,
@@ -159,6 +160,11 @@ export function fromStoreError(err: unknown, ctx: ErrorContext = {}): unknown {
   if (err instanceof StoreNotFound) return new NotFound(err.message);
   if (err instanceof ConcurrentModification) {
     return new Conflict("The resource was being changed concurrently; fetch it again and retry.");
+  }
+  if (err instanceof TooManyFolders) {
+    return new Forbidden(
+      `The folder holds ${err.count} folders; at most ${MAX_FOLDERS_PER_WRITE} can be moved or deleted with it in one request. Move or delete its subfolders first.`,
+    );
   }
   if (err instanceof InvalidSyncToken) return new Forbidden(err.message, { name: dav("valid-sync-token") });
   return err;

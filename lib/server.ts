@@ -23,11 +23,12 @@ import {
 import { decodePath, type DavRequest, type DavResponse } from "./http/message.js";
 import { sync } from "./sync/module.js";
 import { locks } from "./locks/module.js";
+import { files } from "./files/module.js";
 import { checkAccess } from "./webdav/access.js";
 import type { DavContext } from "./webdav/context.js";
 import { webdav } from "./webdav/module.js";
-import { objectHref, parseAddress, type Address } from "./webdav/paths.js";
-import { Registry, type DavModule, type MethodContext } from "./webdav/registry.js";
+import { asFolder, objectHref, parseAddress, type Address } from "./webdav/paths.js";
+import { Registry, type DavModule, type MethodContext, type RequestContext } from "./webdav/registry.js";
 import { ifPredicate, parseIfHeader, submittedTokens } from "./webdav/if-header.js";
 import { conditionHeader, expectationOf, xmlBody } from "./webdav/request.js";
 import { etagOf, resolveTarget, type Target } from "./webdav/target.js";
@@ -44,7 +45,7 @@ export const SERVER_HEADER = "x-dav-server";
 export const SERVER_NAME = "lambda-dav";
 
 /** The protocols this server speaks, in the order their registrations are listed. */
-export const MODULES: readonly DavModule[] = [webdav, caldav, carddav, sync, locks];
+export const MODULES: readonly DavModule[] = [webdav, caldav, carddav, sync, locks, files];
 
 export interface DavServer {
   registry: Registry;
@@ -141,9 +142,16 @@ async function dispatch(
     throw new MethodNotAllowed(`${req.method} is not supported on ${req.path}.`, allow());
   }
   const body = def.xmlBody ? readXml(req, def.xmlBody.unreadable) : undefined;
-  const request = { ctx, req, user, address, body, registry };
+  const request: RequestContext = { ctx, req, user, address, body, registry };
   const prepared = def.prepare?.(request);
   const target = await resolveTarget(ctx.store, address, user, def.member?.(req, address, registry));
+  if (target.type === "collection" && address.type === "object") {
+    // A files URL without its trailing slash named a folder: the method runs on the folder.
+    address = asFolder(address);
+    request.address = address;
+    if (!def.allowedOn(address) && !def.explainsOn?.(address))
+      throw new MethodNotAllowed(`${req.method} is not supported on a collection.`, allow());
+  }
   if (def.creates) {
     return def.run(
       { ...request, target, ...(await ifHeader(ctx, req, user, address, target, registry)) },

@@ -3,7 +3,10 @@
  * infinity, with a bounded timeout; a LOCK without a body refreshes the lock its If header names.
  */
 import { randomUUID } from "node:crypto";
-import { BadRequest, Conflict, Locked, PreconditionFailed } from "../errors.js";
+import { BadRequest, Conflict, DavError, Locked, PreconditionFailed } from "../errors.js";
+import type { CollectionRecord } from "../store/collections.js";
+import { AlreadyExists, EtagMismatch } from "../store/errors.js";
+import { putObject } from "../store/objects.js";
 import type { DavResponse } from "../http/message.js";
 import {
   MAX_LOCK_SECONDS,
@@ -148,12 +151,61 @@ export async function lock(m: MethodContext, plan: LockPlan): Promise<DavRespons
       },
       `urn:uuid:${randomUUID()}`,
     );
-    // A calendar or address book holds no empty member: the lock reserves the URL until a PUT with its token.
+    if (t.type === "unmapped" && t.parent?.type === "collection") await createEmpty(m, t.parent.col, granted);
     return lockAnswer(t.type === "unmapped" ? 201 : 200, granted, true);
   } catch (err) {
     if (err instanceof LockConflict) {
       throw new Locked(`${err.root} is locked.`, { name: dav("no-conflicting-lock"), hrefs: [err.root] });
     }
+    throw err;
+  }
+}
+
+/**
+ * RFC 4918 §7.3: a LOCK on an unmapped URL makes an empty resource there, where the collection's
+ * kind accepts one (a folder does). A calendar or address book holds no empty member: there the
+ * lock reserves the URL until a PUT with its token. If the empty resource cannot be written, the
+ * lock is taken back, so a failed LOCK leaves nothing behind.
+ */
+async function createEmpty(m: MethodContext, col: CollectionRecord, granted: LockRecord): Promise<void> {
+  if (m.address.type !== "object") return;
+  const name = m.address.object;
+  let member;
+  try {
+    member = m.registry
+      .collectionType(col.kind)
+      .validateMember(col, Buffer.alloc(0), undefined, m.ctx.config, name);
+  } catch (err) {
+    if (err instanceof DavError) return;
+    throw err;
+  }
+  const write = {
+    ctx: m.ctx,
+    user: m.user,
+    col,
+    name,
+    op: "put" as const,
+    membership: true,
+    tokens: [...m.tokens, granted.token],
+  };
+  try {
+    const ref = { kind: col.kind, owner: col.owner, name: col.name };
+    const result = await putObject(
+      m.ctx.store,
+      ref,
+      { ...member, name },
+      { ifNoneMatch: "*" },
+      {
+        first: col,
+        existing: null,
+        guards: m.registry.guards(write),
+      },
+    );
+    await m.registry.afterWrite({ ...write, etag: result.etag });
+  } catch (err) {
+    // Written meanwhile by someone else: the lock now covers what is there.
+    if (err instanceof EtagMismatch || err instanceof AlreadyExists) return;
+    await removeLock(m.ctx.store, col.owner, granted.root, granted.token).catch(() => undefined);
     throw err;
   }
 }

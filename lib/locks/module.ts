@@ -1,8 +1,8 @@
 /**
  * The locks module (RFC 4918 §6, §7, §9.10, §9.11): LOCK and UNLOCK, DAV:supportedlock, the lock
  * tokens the If header matches, and a guard in every member write's transaction that the locks on
- * its path permit it. Until locks cover every write and the lock properties are listed by PROPFIND,
- * the server does not claim DAV class 2.
+ * its path permit it. Every write honours the locks and PROPFIND lists them, so the server claims
+ * DAV class 2.
  */
 import { Locked } from "../errors.js";
 import { allLocks, lockedPathsBelow, locksCovering, lockGuards, type LockRecord } from "../store/locks.js";
@@ -25,6 +25,8 @@ const lockable = (a: Address) => a.type === "home" || a.type === "collection" ||
 
 export const locks: DavModule = {
   name: "locks",
+  // RFC 4918 §18.2: class 2, now that every write honours the locks and PROPFIND lists them.
+  compliance: ["2"],
   methods: {
     LOCK: {
       allowedOn: lockable,
@@ -80,7 +82,7 @@ export const locks: DavModule = {
           { path: scope.path, scope: "self", removes: w.op === "delete" },
           // A member added or removed changes its collection's membership, which a depth-0 lock protects (RFC 4918 §7.5).
           { path: scope.ancestors[0], scope: w.membership ? "self" : "below" },
-          { path: scope.ancestors[1], scope: "below" },
+          ...scope.ancestors.slice(1).map((path) => ({ path, scope: "below" as const })),
         ],
         w.tokens,
         lockedError,
@@ -88,15 +90,19 @@ export const locks: DavModule = {
     },
     async beforeCollectionWrite(w) {
       const scope = lockScopeOf({ type: "collection", kind: w.kind, user: w.owner, collection: w.name })!;
-      const home = scope.ancestors[0];
-      if (w.op === "create")
-        return lockGuards(w.owner, [{ path: home, scope: "self" }], w.tokens, lockedError);
+      // The collection holding it (a home, or a folder's parent folder) and the ones above that.
+      const [parent, ...above] = scope.ancestors;
+      const aboveGuards = above.map((path) => ({ path, scope: "below" as const }));
+      if (w.op === "create") {
+        if (parent === undefined) return [];
+        return lockGuards(w.owner, [{ path: parent, scope: "self" }, ...aboveGuards], w.tokens, lockedError);
+      }
       if (w.op === "props") {
         return lockGuards(
           w.owner,
           [
             { path: scope.path, scope: "self" },
-            { path: home, scope: "below" },
+            ...scope.ancestors.map((path) => ({ path, scope: "below" as const })),
           ],
           w.tokens,
           lockedError,
@@ -114,7 +120,8 @@ export const locks: DavModule = {
         w.owner,
         [
           { path: scope.path, scope: "self", removes: true },
-          { path: home, scope: "self" },
+          ...(parent === undefined ? [] : [{ path: parent, scope: "self" as const }]),
+          ...aboveGuards,
           ...below.map((path) => ({ path, scope: "self" as const, removes: true })),
         ],
         w.tokens,

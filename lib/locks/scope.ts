@@ -4,7 +4,7 @@
  * the paths whose depth-infinity locks cover it (RFC 4918 §7.4).
  */
 import type { CollectionRecord } from "../store/collections.js";
-import { collectionHref, homeHref, objectHref, type Address } from "../webdav/paths.js";
+import { addressHref, homeHref, type Address } from "../webdav/paths.js";
 
 export interface LockScopeOf {
   owner: string;
@@ -13,28 +13,22 @@ export interface LockScopeOf {
   collection: boolean;
 }
 
-/** The lock scope of an address, or undefined where nothing can be locked (the root, principals). */
+/**
+ * The lock scope of an address, or undefined where nothing can be locked (the root, principals).
+ * Its ancestors are the collections above it, nearest first, up to its home: a calendar's home,
+ * or every folder above a file of a files home.
+ */
 export function lockScopeOf(a: Address): LockScopeOf | undefined {
-  switch (a.type) {
-    case "home":
-      return { owner: a.user, path: homeHref(a.kind, a.user), ancestors: [], collection: true };
-    case "collection":
-      return {
-        owner: a.user,
-        path: collectionHref(a.kind, a.user, a.collection),
-        ancestors: [homeHref(a.kind, a.user)],
-        collection: true,
-      };
-    case "object":
-      return {
-        owner: a.user,
-        path: objectHref(a.kind, a.user, a.collection, a.object),
-        ancestors: [collectionHref(a.kind, a.user, a.collection), homeHref(a.kind, a.user)],
-        collection: false,
-      };
-    default:
-      return undefined;
+  if (a.type !== "home" && a.type !== "collection" && a.type !== "object") return undefined;
+  const path = addressHref(a);
+  const home = homeHref(a.kind, a.user);
+  const ancestors: string[] = [];
+  // Segments are percent-encoded, so every '/' of an href separates two of them.
+  for (let p = path; p !== home && p.length > home.length;) {
+    p = p.slice(0, p.slice(0, -1).lastIndexOf("/") + 1);
+    ancestors.push(p);
   }
+  return { owner: a.user, path, ancestors, collection: a.type !== "object" };
 }
 
 /** The scope of a member of `col`. */

@@ -16,6 +16,16 @@ import { collectionKey, colPk, homePk, homeSeqKey, type CollectionKind } from ".
 import { markForPurge, purgeCollection } from "./purge.js";
 import { queryAll, type Item } from "./query.js";
 import { RETRY, withRetries } from "./transact.js";
+import {
+  addFolderParts,
+  leafOf,
+  MAX_FOLDERS_PER_WRITE,
+  nests,
+  parentFolder,
+  sameFolder,
+  TooManyFolders,
+  treeIs,
+} from "./folders.js";
 import { absent, allOf, anyOf, equals, guardFailure, WriteTx, type Guard } from "./tx.js";
 
 export interface CollectionRecord {
@@ -35,6 +45,8 @@ export interface CollectionRecord {
   dead: Record<string, string>;
   /** Calendar component types accepted (supported-calendar-component-set). */
   components?: string[];
+  /** A folder's count of folders made in it (folders.ts): a delete of its subtree is conditioned on it. */
+  tree: number;
 }
 
 export interface CollectionRef {
@@ -67,6 +79,7 @@ export function collectionFromItem(item: Item): CollectionRecord {
     props: fromStrMap(item.props),
     dead: fromStrMap(item.dead),
     components: item.components?.L?.map((c) => c.S!),
+    tree: Number(item.tree?.N ?? 0),
   };
 }
 
@@ -85,6 +98,7 @@ function collectionItem(record: CollectionRecord): Item {
     props: strMap(record.props),
     dead: strMap(record.dead),
     ...(record.components ? { components: { L: record.components.map((c) => ({ S: c })) } } : {}),
+    tree: { N: String(record.tree) },
   };
 }
 
@@ -113,16 +127,24 @@ export async function createCollection(
     props: input.props ?? {},
     dead: input.dead ?? {},
     components: input.components,
+    tree: 0,
   };
   const item = collectionItem(record);
+  const parentName = nests(input.kind) ? parentFolder(input.name) : undefined;
   await withRetries(async () => {
     const tx = new WriteTx(store).put("collection", item, absent).guard(guards);
+    if (parentName !== undefined) {
+      // A folder: its parent must exist, and hold no file of its name (folders.ts).
+      const parent = await getCollection(store, { kind: input.kind, owner: input.owner, name: parentName });
+      if (!parent) throw new ParentMissing(`folder ${parentName} does not exist`);
+      addFolderParts(tx, input.kind, input.owner, parent, leafOf(input.name));
+    }
     await recordHomeChange(store, tx, record, { op: "put", name: record.name }, now);
     const failed = await tx.commit();
     if (!failed) return true;
     const guarded = guardFailure(failed, guards);
     if (guarded) throw guarded;
-    if (failed.has("collection")) throw new AlreadyExists("collection exists");
+    if (failed.has("collection") || failed.has("file")) throw new AlreadyExists("collection exists");
     return RETRY;
   });
   return record;
@@ -157,6 +179,30 @@ export function listCollections(
       ConsistentRead: true,
     },
     collectionFromItem,
+  );
+}
+
+/**
+ * The folders below a folder of a files home (whose names are paths): its direct `children`, or
+ * every `descendant` at any depth. One query on the home's partition, by name prefix.
+ */
+export async function listFolders(
+  store: Store,
+  col: CollectionRecord,
+  which: "children" | "descendants",
+): Promise<CollectionRecord[]> {
+  const prefix = col.name === "" ? "" : `${col.name}/`;
+  const all = await queryAll(
+    store,
+    {
+      KeyConditionExpression: "pk = :p AND begins_with(sk, :c)",
+      ExpressionAttributeValues: { ":p": { S: homePk(col.kind, col.owner) }, ":c": { S: `C#${prefix}` } },
+      ConsistentRead: true,
+    },
+    collectionFromItem,
+  );
+  return all.filter(
+    (c) => c.name !== col.name && (which === "descendants" || !c.name.slice(prefix.length).includes("/")),
   );
 }
 
@@ -252,52 +298,99 @@ async function recordHomeChange(
 /**
  * MOVE of a collection within its home (RFC 4918 §9.9): its item goes to the new name with the
  * same id, so its members, their UID reservations and its change log (and every sync token) move
- * with it without a write each. One transaction: the old item removed (condition: the version
- * read, so no member write slips in between), the new one written (condition: nothing there, or
- * the collection `over` that Overwrite: T replaces, which is then purged), and the home's log.
+ * with it without a write each; a folder's subfolders are renamed with it. One transaction: the
+ * old items removed (condition: the version read, so no member write slips in between), the new
+ * ones written (condition: nothing there, or the collection `over` that Overwrite: T replaces,
+ * which is then purged with its subtree), and the home's log.
  */
 export async function renameCollection(
   store: Store,
   col: CollectionRecord,
   name: string,
-  over?: CollectionRecord,
+  overFirst?: CollectionRecord,
   guards: readonly Guard[] = [],
   /** The client's conditions held for `col` as read: a member written meanwhile fails the move (412). */
   pinned = false,
 ): Promise<CollectionRecord> {
+  let over = overFirst;
   let current = col;
   let renamed = col;
+  let replaced: CollectionRecord[] = [];
+  const nested = nests(col.kind);
   await withRetries(async () => {
-    renamed = { ...current, name, modified: new Date().toISOString() };
+    const now = new Date().toISOString();
+    renamed = { ...current, name, modified: now };
+    const [below, overBelow] = await Promise.all([
+      subtreeOf(store, current),
+      over ? subtreeOf(store, over) : [],
+    ]);
     const tx = new WriteTx(store).delete(
       "source",
       collectionKey(col.kind, col.owner, col.name),
-      allOf(equals("id", { S: col.id }), equals("seq", { N: String(current.seq) })),
+      allOf(
+        equals("id", { S: col.id }),
+        equals("seq", { N: String(current.seq) }),
+        ...(nested ? [treeIs(current.tree)] : []),
+      ),
     );
-    tx.put("collection", collectionItem(renamed), over ? equals("id", { S: over.id }) : absent);
+    tx.put("collection", collectionItem(renamed), over ? sameFolder(over.id, over.tree) : absent);
     if (over) markForPurge(tx, "purge", over.id, over.owner);
     const changes: Change[] = [
       { op: "delete", name: col.name },
       { op: "put", name },
     ];
-    await recordHomeChange(store, tx, col, changes, renamed.modified);
+    // Subfolders follow; one that replaces a folder of the destination's subtree takes its key in one part.
+    const overByName = new Map(overBelow.map((o) => [o.name, o]));
+    below.forEach((d, i) => {
+      const moved = { ...d, name: name + d.name.slice(col.name.length) };
+      tx.delete(`below:${i}`, collectionKey(d.kind, d.owner, d.name), sameFolder(d.id, d.tree));
+      const replacedHere = overByName.get(moved.name);
+      overByName.delete(moved.name);
+      tx.put(
+        `moved:${i}`,
+        collectionItem(moved),
+        replacedHere ? equals("id", { S: replacedHere.id }) : absent,
+      );
+      if (replacedHere) markForPurge(tx, `moved:purge:${i}`, replacedHere.id, replacedHere.owner);
+      changes.push({ op: "delete", name: d.name }, { op: "put", name: moved.name });
+    });
+    const dropped = [...overByName.values()];
+    removeFolders(tx, "over:", dropped);
+    for (const o of dropped) changes.push({ op: "delete", name: o.name });
+    const parentName = nested ? parentFolder(name) : undefined;
+    if (parentName !== undefined) {
+      const parent = await getCollection(store, { kind: col.kind, owner: col.owner, name: parentName });
+      if (!parent) throw new ParentMissing(`folder ${parentName} does not exist`);
+      addFolderParts(tx, col.kind, col.owner, parent, leafOf(name));
+    }
+    await recordHomeChange(store, tx, col, changes, now);
     tx.guard(guards);
     const failed = await tx.commit();
-    if (!failed) return true;
+    if (!failed) {
+      replaced = over ? [over, ...overBelow] : [];
+      return true;
+    }
     const guarded = guardFailure(failed, guards);
     if (guarded) throw guarded;
     if (failed.has("source")) {
       const old = failed.old("source");
       if (!old || old.id?.S !== col.id) throw new NotFound("the collection no longer exists");
-      if (pinned) throw new EtagMismatch(collectionEtag(collectionFromItem(old)));
-      // A member was written meanwhile: move the collection as it is now.
-      current = collectionFromItem(old);
+      const now = collectionFromItem(old);
+      if (pinned && now.seq !== current.seq) throw new EtagMismatch(collectionEtag(now));
+      // A member was written (or a folder made) meanwhile: move the collection as it is now.
+      current = now;
       return RETRY;
     }
-    if (failed.has("collection")) throw new AlreadyExists("the destination exists");
+    if (failed.has("collection") || failed.has("file")) {
+      const there = failed.old("collection");
+      if (!over || there?.id?.S !== over.id) throw new AlreadyExists("the destination exists");
+      // A folder was made in the folder replaced: replace it as it is now.
+      over = collectionFromItem(there);
+    }
+    if (failed.has("parent")) throw new ParentMissing(`folder ${parentName} does not exist`);
     return RETRY;
   });
-  if (over) await purgeCollection(store, over.id);
+  for (const c of replaced) await purgeCollection(store, c.id);
   return renamed;
 }
 
@@ -368,39 +461,70 @@ export async function updateCollectionProps(
   });
 }
 
+/** A folder's descendants, for a write that takes them along; refused past what one transaction holds. */
+async function subtreeOf(store: Store, col: CollectionRecord): Promise<CollectionRecord[]> {
+  if (!nests(col.kind)) return [];
+  const below = await listFolders(store, col, "descendants");
+  if (below.length > MAX_FOLDERS_PER_WRITE) throw new TooManyFolders(col.name, below.length);
+  return below;
+}
+
+/** Parts removing `cols` (a folder's subtree) and marking them for purge; a folder changed meanwhile fails its part. */
+function removeFolders(tx: WriteTx, prefix: string, cols: readonly CollectionRecord[]): void {
+  cols.forEach((d, i) => {
+    tx.delete(`${prefix}${i}`, collectionKey(d.kind, d.owner, d.name), sameFolder(d.id, d.tree));
+    markForPurge(tx, `${prefix}purge:${i}`, d.id, d.owner);
+  });
+}
+
 /**
  * Delete a collection: its item goes and a purge marker appears in one transaction, then the
- * partition is purged (purge.ts). `unchanged`: the client conditioned the delete on this version
- * (If-Match, the If header), so it is conditioned on the sequence read as well as the id;
- * `expect` is checked against that version in every round.
+ * partition is purged (purge.ts); a folder goes with every folder below it, in the same
+ * transaction. `unchanged`: the client conditioned the delete on this version (If-Match, the If
+ * header), so it is conditioned on the sequence read as well as the id; `expect` is checked
+ * against that version in every round.
  */
 export async function deleteCollection(
   store: Store,
-  col: CollectionRecord,
+  first: CollectionRecord,
   options: { unchanged?: boolean; expect?: Expectation; guards?: readonly Guard[] } = {},
 ): Promise<void> {
-  const sameId = equals("id", { S: col.id });
   const rounds = new RoundExpectation(options.expect ?? {});
+  let col = first;
+  let gone: CollectionRecord[] = [];
   await withRetries(async () => {
     if (!satisfies(await rounds.next(), collectionEtag(col))) throw new EtagMismatch(collectionEtag(col));
+    const below = await subtreeOf(store, col);
     const tx = new WriteTx(store).delete(
       "collection",
       collectionKey(col.kind, col.owner, col.name),
-      options.unchanged ? allOf(sameId, equals("seq", { N: String(col.seq) })) : sameId,
+      allOf(
+        equals("id", { S: col.id }),
+        ...(options.unchanged ? [equals("seq", { N: String(col.seq) })] : []),
+        ...(nests(col.kind) ? [treeIs(col.tree)] : []),
+      ),
     );
     markForPurge(tx, "purge", col.id, col.owner);
-    await recordHomeChange(store, tx, col, { op: "delete", name: col.name }, new Date().toISOString());
+    removeFolders(tx, "below:", below);
+    const changes: Change[] = [col, ...below].map((c) => ({ op: "delete", name: c.name }));
+    await recordHomeChange(store, tx, col, changes, new Date().toISOString());
     tx.guard(options.guards ?? []);
     const failed = await tx.commit();
-    if (!failed) return true;
+    if (!failed) {
+      gone = [col, ...below];
+      return true;
+    }
     const guarded = guardFailure(failed, options.guards ?? []);
     if (guarded) throw guarded;
     if (failed.has("collection")) {
       const old = failed.old("collection");
-      if (old && old.id?.S === col.id) throw new EtagMismatch(collectionEtag(collectionFromItem(old)));
-      throw new ParentMissing("the collection no longer exists");
+      if (!old || old.id?.S !== col.id) throw new ParentMissing("the collection no longer exists");
+      const now = collectionFromItem(old);
+      if (options.unchanged && now.seq !== col.seq) throw new EtagMismatch(collectionEtag(now));
+      // A folder was made in it meanwhile: delete the subtree as it is now.
+      col = now;
     }
     return RETRY;
   });
-  await purgeCollection(store, col.id);
+  for (const c of gone) await purgeCollection(store, c.id);
 }

@@ -1,11 +1,12 @@
 /** Key builders for the single-table layout documented in table.ts. */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 
-export type CollectionKind = "calendar" | "addressbook";
+/** Calendars, address books, and the folders of a files home (which nest: a folder's name is its path). */
+export type CollectionKind = "calendar" | "addressbook" | "files";
 
 export type Key = Record<string, AttributeValue>;
 
-const HOME_KIND: Record<CollectionKind, string> = { calendar: "cal", addressbook: "card" };
+const HOME_KIND: Record<CollectionKind, string> = { calendar: "cal", addressbook: "card", files: "file" };
 
 export const homePk = (kind: CollectionKind, user: string) => `HOME#${HOME_KIND[kind]}#${user}`;
 export const colPk = (id: string) => `COL#${id}`;

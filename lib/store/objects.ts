@@ -6,7 +6,7 @@
  * transaction's condition demands exactly that state (the ETag read, or absence), so a race is
  * lost in DynamoDB, never in code; UID uniqueness is the reservation's condition.
  */
-import { BatchGetItemCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { BatchGetItemCommand, GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
 import type { Store } from "./client.js";
 import {
@@ -17,7 +17,8 @@ import {
   type CollectionRecord,
   type CollectionRef,
 } from "./collections.js";
-import { EtagMismatch, NotFound, ParentMissing, UidChanged, UidConflict } from "./errors.js";
+import { AlreadyExists, EtagMismatch, NotFound, ParentMissing, UidChanged, UidConflict } from "./errors.js";
+import { noFolderPart } from "./folders.js";
 import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
 import { colPk, objectKey, uidKey } from "./keys.js";
 import { queryAll, type Item } from "./query.js";
@@ -37,6 +38,8 @@ export interface ObjectRecord {
   /** UTC span of all instances (`YYYYMMDDTHHMMSSZ`), for time-range pre-filtering. */
   spanStart?: string;
   spanEnd?: string;
+  /** Dead properties (a file's, set by PROPPATCH): Clark name → inner XML. */
+  dead?: Record<string, string>;
   body?: Buffer;
 }
 
@@ -57,6 +60,9 @@ export function objectFromItem(item: Item): ObjectRecord {
     comp: item.comp.S!,
     spanStart: item.spanStart?.S,
     spanEnd: item.spanEnd?.S,
+    dead: item.dead?.M
+      ? Object.fromEntries(Object.entries(item.dead.M).map(([k, v]) => [k, v.S ?? ""]))
+      : undefined,
     body: item.body?.B ? Buffer.from(item.body.B) : undefined,
   };
 }
@@ -90,6 +96,7 @@ const META_ATTRS = [
   "comp",
   "spanStart",
   "spanEnd",
+  "dead",
 ];
 function projection(withBody = false) {
   return {
@@ -158,7 +165,12 @@ export interface NewObject {
   comp: string;
   spanStart?: string;
   spanEnd?: string;
+  dead?: Record<string, string>;
 }
+
+const deadAttr = (dead: Record<string, string>): AttributeValue => ({
+  M: Object.fromEntries(Object.entries(dead).map(([k, v]) => [k, { S: v }])),
+});
 
 /** The item that stores a member. */
 export function objectItem(
@@ -179,6 +191,7 @@ export function objectItem(
     modified: { S: modified },
     comp: { S: input.comp },
     body: { B: input.body },
+    ...(input.dead && Object.keys(input.dead).length ? { dead: deadAttr(input.dead) } : {}),
     ...(input.spanStart && input.spanEnd
       ? {
           spanStart: { S: input.spanStart },
@@ -236,9 +249,11 @@ export async function putObject(
       now,
       bytesDelta: input.body.length - (existing?.size ?? 0),
     });
+    if (!existing) noFolderPart(tx, col, input.name);
     tx.put(
       "object",
-      objectItem(col.id, input, etag, existing?.created ?? now, now),
+      // A file replaced by a PUT keeps its dead properties (its body changes, not what was said of it).
+      objectItem(col.id, { dead: existing?.dead, ...input }, etag, existing?.created ?? now, now),
       // Unchanged since read, and keeping its UID (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).
       existing ? allOf(equals("etag", { S: existing.etag }), equals("uid", { S: input.uid })) : absent,
     );
@@ -342,8 +357,51 @@ class Rounds {
     }
     const guarded = guardFailure(failed, this.guards);
     if (guarded) throw guarded;
+    if (failed.has("folder")) throw new AlreadyExists("a folder of this name exists");
     conflict?.();
     if (failed.has("sequence")) return sequenceFailure(stale, failed.old("sequence"));
     return RETRY;
   }
+}
+
+/**
+ * Change a member's dead properties (PROPPATCH on a file): the member unchanged since read (its
+ * ETag, and the client's expectation), the collection's sequence advanced and the change logged,
+ * in one transaction. The body and its ETag stay as they are.
+ */
+export async function updateObjectProps(
+  store: Store,
+  ref: CollectionRef,
+  name: string,
+  change: { setDead: Record<string, string>; removeDead: string[] },
+  expect: Expectation,
+  options: WriteOptions = {},
+): Promise<void> {
+  const round = new Rounds(store, ref, options);
+  const rounds = new RoundExpectation(expect);
+  return withRetries(async () => {
+    const col = await round.collection();
+    const e = await rounds.next();
+    const existing = await round.member(name);
+    if (!existing) throw new NotFound(`no resource ${name}`);
+    if (!satisfies(e, existing.etag)) throw new EtagMismatch(existing.etag);
+    const dead = { ...(existing.dead ?? {}), ...change.setDead };
+    for (const p of change.removeDead) delete dead[p];
+    const now = new Date().toISOString();
+    const tx = new WriteTx(store);
+    recordChanges(tx, col, [{ op: "put", name }], { now });
+    tx.update(
+      "object",
+      objectKey(col.id, name),
+      (x) =>
+        Object.keys(dead).length
+          ? `SET ${x.name("dead")} = ${x.value(deadAttr(dead))}, ${x.name("modified")} = ${x.value({ S: now })}`
+          : `SET ${x.name("modified")} = ${x.value({ S: now })} REMOVE ${x.name("dead")}`,
+      equals("etag", { S: existing.etag }),
+    );
+    tx.guard(round.guards);
+    const failed = await tx.commit();
+    if (!failed) return;
+    return round.lost(failed, e);
+  });
 }

@@ -14,6 +14,7 @@ import {
 import type { Change } from "./change-log.js";
 import { AlreadyExists, EtagMismatch, NotFound, ParentMissing, UidConflict } from "./errors.js";
 import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
+import { noFolderPart } from "./folders.js";
 import { objectKey, uidKey } from "./keys.js";
 import { etagFor, getObject, objectItem, type NewObject, type ObjectRecord } from "./objects.js";
 import type { Store } from "./client.js";
@@ -78,6 +79,7 @@ export async function transferObject(store: Store, t: Transfer): Promise<Transfe
       recordChanges(tx, to, [put], { now, bytesDelta: size - (existing?.size ?? 0), prefix: "to-" });
     }
     if (t.move) tx.delete("source", objectKey(from.id, t.name), equals("etag", { S: source.etag }));
+    if (!existing) noFolderPart(tx, to, t.object.name);
     tx.put(
       "object",
       objectItem(to.id, t.object, etag, now, now),
@@ -109,6 +111,7 @@ export async function transferObject(store: Store, t: Transfer): Promise<Transfe
     }
     const guarded = guardFailure(failed, t.guards ?? []);
     if (guarded) throw guarded;
+    if (failed.has("folder")) throw new AlreadyExists(`a folder ${t.object.name} exists`);
     if (failed.has("object") && !t.overwrite && failed.old("object"))
       throw new AlreadyExists(`${t.object.name} exists`);
     if (failed.has("uid")) {

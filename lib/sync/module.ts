@@ -4,6 +4,7 @@
  * collection's change log.
  */
 import { collectionEtag } from "../store/collections.js";
+import { nests } from "../webdav/paths.js";
 import type { DavModule } from "../webdav/registry.js";
 import { cs, dav } from "../xml/names.js";
 import { syncCollection } from "./sync-collection.js";
@@ -14,7 +15,8 @@ export const sync: DavModule = {
   reports: [
     {
       name: dav("sync-collection"),
-      on: (r) => r.type === "collection" || r.type === "home",
+      // A folder of a files home logs its files but not its subfolders: no sync there.
+      on: (r) => (r.type === "collection" && !nests(r.col.kind)) || r.type === "home",
       run: syncCollection,
     },
   ],

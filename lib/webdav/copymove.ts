@@ -22,6 +22,7 @@ import {
   createCollection,
   deleteCollection,
   getCollection,
+  listFolders,
   renameCollection,
   type CollectionRecord,
 } from "../store/collections.js";
@@ -33,7 +34,8 @@ import {
   UidConflict,
 } from "../store/errors.js";
 import { satisfies } from "../store/expectation.js";
-import { listObjects, putObject } from "../store/objects.js";
+import { deleteObject, getObject, listObjects, putObject } from "../store/objects.js";
+import { inFolder, nests, within } from "../store/folders.js";
 import { transferObject } from "../store/transfer.js";
 import { distinctGuards } from "../store/tx.js";
 import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
@@ -41,7 +43,15 @@ import { dav } from "../xml/names.js";
 import { checkAccess } from "./access.js";
 import { checkName } from "./limits.js";
 import { writeExpectation } from "./objects.js";
-import { addressHref, collectionHref, objectHref, parseAddress, type Address } from "./paths.js";
+import {
+  addressHref,
+  asFile,
+  asFolder,
+  collectionHref,
+  objectHref,
+  parseAddress,
+  type Address,
+} from "./paths.js";
 import type { RequestContext, ResourceContext } from "./registry.js";
 import { depthOf } from "./request.js";
 import type { CollectionTarget, ObjectTarget } from "./target.js";
@@ -103,18 +113,88 @@ const base = (m: ResourceContext) => ({ ctx: m.ctx, user: m.user, tokens: m.toke
 export const copy = (m: ResourceContext, plan: CopyMovePlan) => copyOrMove(m, plan, false);
 export const move = (m: ResourceContext, plan: CopyMovePlan) => copyOrMove(m, plan, true);
 
-async function copyOrMove(m: ResourceContext, plan: CopyMovePlan, isMove: boolean): Promise<DavResponse> {
+async function copyOrMove(m: ResourceContext, given: CopyMovePlan, isMove: boolean): Promise<DavResponse> {
   const t = m.target;
-  const dst = plan.destination;
+  // In a files home a Destination with or without its trailing slash names what the source is.
+  const dst = t.type === "collection" ? asFolder(given.destination) : asFile(given.destination);
+  const plan = { ...given, destination: dst };
   checkAccess(dst, m.user.name);
   if (dst.type !== "unknown" && dst.type !== "well-known" && addressHref(dst) === t.href) {
     throw new Forbidden("The source and the destination are the same resource (RFC 4918 §9.8.5).");
   }
-  if (t.type === "object") return member(m, t, plan, isMove);
-  if (t.type === "collection") return collection(m, t, plan, isMove);
+  if (t.type === "collection" && nests(t.col.kind)) {
+    if (t.col.name === "" && isMove) throw new Forbidden("The files home itself cannot be moved.");
+    if (dst.type === "collection" && dst.kind === t.col.kind) {
+      if (within(dst.collection, t.col.name) || within(t.col.name, dst.collection)) {
+        throw new Forbidden(
+          "A folder cannot be copied or moved into itself, nor onto a folder that holds it.",
+        );
+      }
+    }
+  }
+  // Overwrite: T onto a resource of the other sort (a file onto a folder, or back) first removes it.
+  const replaced = await clearOtherSort(m, t, dst, plan.overwrite);
+  const answer =
+    t.type === "object"
+      ? await member(m, t, plan, isMove)
+      : t.type === "collection"
+        ? await collection(m, t, plan, isMove)
+        : undefined;
+  if (answer) return replaced && answer.status === 201 ? { ...answer, status: 204 } : answer;
   throw new Forbidden(
     `Only calendars, address books and their members can be ${isMove ? "moved" : "copied"}.`,
   );
+}
+
+/**
+ * In a files home, a file and a folder never share a name: a file copied or moved onto a folder
+ * (or a folder onto a file) replaces it under Overwrite: T (RFC 4918 §9.8.4, §9.9.3), which is a
+ * delete of what stood there, then the copy; under Overwrite: F it is a 412. Whether anything
+ * was replaced is returned (the answer is then 204).
+ */
+async function clearOtherSort(
+  m: ResourceContext,
+  t: ResourceContext["target"],
+  dst: Address,
+  overwrite: boolean,
+): Promise<boolean> {
+  if (!("kind" in dst) || !nests(dst.kind) || (t.type !== "object" && t.type !== "collection")) return false;
+  const store = m.ctx.store;
+  const refuse = () => new PreconditionFailed(`Overwrite: F, and ${addressHref(dst)} exists.`);
+  if (t.type === "object" && dst.type === "object") {
+    const folder = await getCollection(store, {
+      kind: dst.kind,
+      owner: dst.user,
+      name: inFolder(dst.collection, dst.object),
+    });
+    if (!folder) return false;
+    if (!overwrite) throw refuse();
+    const guards = await m.registry.collectionGuards({
+      ...base(m),
+      kind: folder.kind,
+      owner: folder.owner,
+      name: folder.name,
+      op: "delete",
+    });
+    await deleteCollection(store, folder, { guards });
+    return true;
+  }
+  const file = asFile(dst);
+  if (t.type !== "collection" || file.type !== "object") return false;
+  const parent = await getCollection(store, { kind: file.kind, owner: file.user, name: file.collection });
+  const obj = parent && (await getObject(store, parent.id, file.object, false));
+  if (!parent || !obj) return false;
+  if (!overwrite) throw refuse();
+  const write = { ...base(m), col: parent, name: obj.name, op: "delete" as const, membership: true };
+  await deleteObject(
+    store,
+    parent,
+    obj.name,
+    {},
+    { first: parent, existing: obj, guards: m.registry.guards(write) },
+  );
+  await m.registry.afterWrite(write);
+  return true;
 }
 
 async function member(
@@ -139,8 +219,9 @@ async function member(
   if (!t.obj.body) throw new NotFound(`There is no resource at ${t.href}.`);
   const type = m.registry.collectionType(col.kind);
   // The destination's kind decides what it stores, as for a PUT there (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).
-  const validated = type.validateMember(col, t.obj.body, t.obj.contentType, m.ctx.config);
-  const object = { ...validated, name: dst.object };
+  const validated = type.validateMember(col, t.obj.body, t.obj.contentType, m.ctx.config, dst.object);
+  // A file keeps its dead properties at the destination (RFC 4918 §9.8.2, §9.9.1).
+  const object = { ...validated, name: dst.object, dead: t.obj.dead };
   const common = { ...base(m), membership: true };
   const writes = [
     { ...common, col, name: dst.object, op: "put" as const },
@@ -274,7 +355,38 @@ async function collection(
   if (plan.depth === "0") return { status: existing ? 204 : 201, headers: {} };
   // RFC 4918 §9.8.8: members that cannot be copied are named in a 207; the others stay copied.
   const failures: MultistatusResponse[] = [];
-  for (const obj of await listObjects(m.ctx.store, t.col.id, true)) {
+  await copyMembers(m, t.col, created, failures);
+  // A folder's subfolders follow, parents before their children (RFC 4918 §9.8.3).
+  const below = nests(t.col.kind) ? await listFolders(m.ctx.store, t.col, "descendants") : [];
+  below.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  for (const sub of below) {
+    const name = dst.collection + sub.name.slice(t.col.name.length);
+    const href = collectionHref(sub.kind, dst.user, name);
+    try {
+      const copied = await createCollection(
+        m.ctx.store,
+        { kind: sub.kind, owner: dst.user, name, props: sub.props, dead: sub.dead },
+        await guards([{ ...write, name, op: "create" }]),
+      );
+      await copyMembers(m, sub, copied, failures);
+    } catch (err) {
+      const answer = fromStoreError(err);
+      if (!(answer instanceof DavErrorClass)) throw err;
+      failures.push({ href, status: answer.status });
+    }
+  }
+  if (failures.length) return multistatusResponse(renderMultistatus(failures));
+  return { status: existing ? 204 : 201, headers: {} };
+}
+
+/** COPY of a collection's members into its copy, one by one; each failure is a response of the 207. */
+async function copyMembers(
+  m: ResourceContext,
+  from: CollectionRecord,
+  created: CollectionRecord,
+  failures: MultistatusResponse[],
+): Promise<void> {
+  for (const obj of await listObjects(m.ctx.store, from.id, true)) {
     const href = objectHref(created.kind, created.owner, created.name, obj.name);
     try {
       const write = { ...base(m), col: created, name: obj.name, op: "put" as const, membership: true };
@@ -284,8 +396,9 @@ async function collection(
         {
           ...m.registry
             .collectionType(created.kind)
-            .validateMember(created, obj.body!, obj.contentType, m.ctx.config),
+            .validateMember(created, obj.body!, obj.contentType, m.ctx.config, obj.name),
           name: obj.name,
+          dead: obj.dead,
         },
         { ifNoneMatch: "*" },
         { first: created, existing: null, guards: m.registry.guards(write) },
@@ -297,6 +410,4 @@ async function collection(
       failures.push({ href, status: answer.status });
     }
   }
-  if (failures.length) return multistatusResponse(renderMultistatus(failures));
-  return { status: existing ? 204 : 201, headers: {} };
 }

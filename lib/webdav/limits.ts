@@ -10,6 +10,8 @@ export const MAX_NAME_BYTES = 512;
 export const MAX_UID_BYTES = 1000;
 /** Room for a collection's live and dead properties together, well inside DynamoDB's item limit. */
 export const MAX_PROPERTY_BYTES = 128 * 1024;
+/** Room for a file's dead properties: they share its item with the body. */
+export const MAX_MEMBER_PROPERTY_BYTES = 16 * 1024;
 
 /** Refuse a name no store key can hold (403 with a reason: resubmitting it can never succeed). */
 export function checkName(name: string, what: "resource" | "collection"): void {

@@ -13,7 +13,7 @@ import { writePropstat } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
 import { checkName } from "./limits.js";
-import { collectionHref, homesHref } from "./paths.js";
+import { asFolder, collectionHref, homesHref, nests } from "./paths.js";
 import { planPropertyUpdate, propertyOps, propstatsOf, type PropertyOp } from "./property-update.js";
 import type { MethodContext, Registry, RequestContext } from "./registry.js";
 
@@ -31,7 +31,8 @@ function kindFromResourcetype(
 ): CollectionKind | "plain" | undefined {
   if (!el) return undefined;
   const names = el.children.map((c) => c.name);
-  for (const type of registry.collections.values()) if (names.includes(type.resourcetype)) return type.kind;
+  for (const type of registry.collections.values())
+    if (type.resourcetype && names.includes(type.resourcetype)) return type.kind;
   if (names.every((n) => n === dav("collection"))) return "plain";
   throw new Forbidden(
     `Cannot create a collection of type ${names.filter((n) => n !== dav("collection")).join(", ")}.`,
@@ -44,7 +45,14 @@ function kindFromResourcetype(
  * look the URL up: that nothing exists there yet is the condition of the write itself.
  */
 export async function createCollectionAt(m: MethodContext, request: CreationRequest): Promise<DavResponse> {
-  const { address: a, target } = m;
+  const { target } = m;
+  // In a files home `/files/u/a/b` names folder a/b as well as file b: MKCOL makes the folder.
+  const a = asFolder(m.address);
+  if (a.type === "collection" && nests(a.kind) && target.type === "unmapped" && !target.parent) {
+    throw new Conflict(
+      `The parent collection of ${collectionHref(a.kind, a.user, a.collection)} does not exist.`,
+    );
+  }
   if (a.type === "object") {
     // Inside an existing collection: calendars cannot nest (403); inside nothing: the parent is missing (409).
     if (target.type === "object" || (target.type === "unmapped" && target.parent)) {

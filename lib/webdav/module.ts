@@ -8,7 +8,7 @@ import { copy, move, prepareCopyMove } from "./copymove.js";
 import { expandProperty } from "./expand-property.js";
 import { createCollectionAt, prepareMkcol } from "./mkcol.js";
 import { del, get, head, headReads, put, putReads } from "./objects.js";
-import type { Address } from "./paths.js";
+import { nests, type Address } from "./paths.js";
 import { preparePropfind, propfind } from "./propfind.js";
 import { webdavProperties } from "./properties.js";
 import { prepareProppatch, proppatch } from "./proppatch.js";
@@ -18,7 +18,7 @@ import { prepareReport, report } from "./report.js";
 
 const any = () => true;
 const member = (a: Address) => a.type === "object";
-const collection = (a: Address) => a.type === "collection";
+const collection = (a: Address) => a.type === "collection" || (a.type === "object" && nests(a.kind));
 const stored = (a: Address) => a.type === "collection" || a.type === "object";
 const xml = { unreadable: 400 } as const;
 const bodyOfMember = (_req: unknown, a: Address): MemberRead => (a.type === "object" ? "body" : "meta");

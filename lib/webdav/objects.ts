@@ -5,15 +5,20 @@
  * state in the write's DynamoDB condition, so a stale ETag fails with 412 even when two writers
  * race; modules' guards (locks, tasks) take part in the same transaction.
  */
-import { BadRequest, Conflict, NotFound, PreconditionFailed } from "../errors.js";
+import { BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed } from "../errors.js";
 import type { DavRequest, DavResponse } from "../http/message.js";
-import { collectionEtag, deleteCollection, type CollectionRecord } from "../store/collections.js";
+import {
+  collectionEtag,
+  deleteCollection,
+  listFolders,
+  type CollectionRecord,
+} from "../store/collections.js";
 import { ParentMissing } from "../store/errors.js";
 import type { Expectation } from "../store/expectation.js";
 import { deleteObject, listObjects, putObject } from "../store/objects.js";
 import { resumePurges } from "../store/purge.js";
 import { checkName } from "./limits.js";
-import { collectionHref } from "./paths.js";
+import { collectionHref, nests } from "./paths.js";
 import type { Address } from "./paths.js";
 import type { MemberRead, ObjectTarget } from "./target.js";
 import type { MethodContext, Registry, ResourceContext } from "./registry.js";
@@ -49,7 +54,7 @@ export async function put(m: MethodContext): Promise<DavResponse> {
   checkName(a.object, "resource");
   const member = m.registry
     .collectionType(col.kind)
-    .validateMember(col, m.req.body, m.req.headers["content-type"], m.ctx.config);
+    .validateMember(col, m.req.body, m.req.headers["content-type"], m.ctx.config, a.object);
   const write = {
     ctx: m.ctx,
     user: m.user,
@@ -116,13 +121,22 @@ function readPrecondition(m: ResourceContext, { headers }: Served): DavResponse 
 export async function get(m: ResourceContext): Promise<DavResponse> {
   const t = m.target;
   if (t.type === "collection") {
-    // One paginated Query with the bodies: a listing first and a batch read after would read everything twice.
-    const objects = await listObjects(m.ctx.store, t.col.id, true);
     const type = m.registry.collectionType(t.col.kind);
-    const body = type.export(
-      t.col,
-      objects.map((o) => o.body!.toString("utf8")),
-    );
+    let body: string;
+    if (type.export) {
+      // One paginated Query with the bodies: a listing first and a batch read after would read everything twice.
+      const objects = await listObjects(m.ctx.store, t.col.id, true);
+      body = type.export(
+        t.col,
+        objects.map((o) => o.body!.toString("utf8")),
+      );
+    } else {
+      const [folders, objects] = await Promise.all([
+        listFolders(m.ctx.store, t.col, "children"),
+        listObjects(m.ctx.store, t.col.id),
+      ]);
+      body = type.index!(t.col, folders, objects);
+    }
     return { status: 200, headers: { "content-type": type.contentType, etag: collectionEtag(t.col) }, body };
   }
   if (t.type !== "object") throw new Error("GET is allowed on collections and members only");
@@ -186,6 +200,7 @@ export async function del(m: ResourceContext): Promise<DavResponse> {
     return { status: 204, headers: {} };
   }
   if (t.type !== "collection") throw new Error("DELETE is allowed on collections and members only");
+  if (nests(t.col.kind) && t.col.name === "") throw new Forbidden("The files home itself cannot be deleted.");
   // deleteCollection checks the client's conditions against the version read (412), in every round.
   const expect = writeExpectation(m);
   try {

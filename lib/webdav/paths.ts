@@ -3,11 +3,18 @@
  *   /principals/<user>/                 principal
  *   /calendars/<user>/<cal>/<object>    calendar home, calendars, calendar objects
  *   /addressbooks/<user>/<book>/<card>  address-book home, address books, vCards
+ *   /files/<user>/<folder>/…/<file>     files home: folders nest, any file (plain WebDAV)
+ * In a files home the home itself is the root folder (named ""), and a folder's name is its path
+ * below the home ("a/b"). Whether `/files/u/a/b` is a folder or a file only the store can tell: it
+ * parses as file `b` in folder `a` (as folder `a/b` with a trailing slash), and resolution decides.
  * Paths are normalised before any access check: dot segments and empty segments are refused or
  * collapsed, so `..`, `%2e%2e` and `//` cannot reach another user's data.
  */
 import { BadRequest } from "../errors.js";
+import { inFolder, nests, parentFolder } from "../store/folders.js";
 import type { CollectionKind } from "../store/keys.js";
+
+export { inFolder, nests, parentFolder };
 
 export type Address =
   | { type: "root" }
@@ -20,11 +27,39 @@ export type Address =
   | { type: "well-known"; service: string }
   | { type: "unknown"; segments: string[] };
 
-const HOMES: Record<string, CollectionKind> = { calendars: "calendar", addressbooks: "addressbook" };
+const HOMES: Record<string, CollectionKind> = {
+  calendars: "calendar",
+  addressbooks: "addressbook",
+  files: "files",
+};
 export const HOME_SEGMENT: Record<CollectionKind, string> = {
   calendar: "calendars",
   addressbook: "addressbooks",
+  files: "files",
 };
+
+/** A files address as a folder (MKCOL on `/files/u/a/b` makes folder `a/b`). */
+export function asFolder(a: Address): Address {
+  if (a.type === "object" && nests(a.kind)) {
+    return { type: "collection", kind: a.kind, user: a.user, collection: inFolder(a.collection, a.object) };
+  }
+  return a;
+}
+
+/** A files address as a file (a file copied to `/files/u/a/b/` becomes file `b` in folder `a`). */
+export function asFile(a: Address): Address {
+  if (a.type === "collection" && nests(a.kind) && a.collection !== "") {
+    const parent = parentFolder(a.collection)!;
+    return {
+      type: "object",
+      kind: a.kind,
+      user: a.user,
+      collection: parent,
+      object: a.collection.slice(parent === "" ? 0 : parent.length + 1),
+    };
+  }
+  return a;
+}
 
 /** Split a decoded path into clean segments; refuses dot segments and control characters. */
 export function segmentsOf(path: string): string[] {
@@ -47,6 +82,13 @@ export function parseAddress(path: string): Address {
     if (s.length === 2) return { type: "principal", user: s[1] };
   }
   const kind = HOMES[s[0]];
+  if (kind && nests(kind) && s.length >= 2) {
+    const user = s[1];
+    const below = s.slice(2);
+    if (below.length === 0 || path.endsWith("/"))
+      return { type: "collection", kind, user, collection: below.join("/") };
+    return { type: "object", kind, user, collection: below.slice(0, -1).join("/"), object: below.at(-1)! };
+  }
   if (kind) {
     if (s.length === 1) return { type: "homes", kind };
     if (s.length === 2) return { type: "home", kind, user: s[1] };
@@ -71,10 +113,12 @@ export function hrefOf(segments: string[], collection: boolean): string {
 export const principalHref = (user: string) => hrefOf(["principals", user], true);
 export const homesHref = (kind: CollectionKind) => hrefOf([HOME_SEGMENT[kind]], true);
 export const homeHref = (kind: CollectionKind, user: string) => hrefOf([HOME_SEGMENT[kind], user], true);
+/** A collection's segments: a nested folder's name is a path ("" is the root folder, the home). */
+const folderSegments = (name: string) => name.split("/").filter((s) => s !== "");
 export const collectionHref = (kind: CollectionKind, user: string, name: string) =>
-  hrefOf([HOME_SEGMENT[kind], user, name], true);
+  hrefOf([HOME_SEGMENT[kind], user, ...folderSegments(name)], true);
 export const objectHref = (kind: CollectionKind, user: string, collection: string, name: string) =>
-  hrefOf([HOME_SEGMENT[kind], user, collection, name], false);
+  hrefOf([HOME_SEGMENT[kind], user, ...folderSegments(collection), name], false);
 
 export function addressHref(a: Address): string {
   switch (a.type) {

@@ -3,6 +3,7 @@
  * RFC 3744 and RFC 5397 that discovery needs, quota (RFC 4331) and supported-report-set (RFC 3253
  * §3.1.5). Calendar, address-book and sync properties are registered by their own modules.
  */
+import { leafOf } from "../store/folders.js";
 import type { XmlNode } from "../xml/build.js";
 import { dav } from "../xml/names.js";
 import { principalHref } from "./paths.js";
@@ -41,8 +42,10 @@ export const webdavProperties: PropertyDef[] = [
           return "";
         case "principal":
           return [empty(dav("collection")), empty(dav("principal"))];
-        case "collection":
-          return [empty(dav("collection")), empty(env.registry.collectionType(r.col.kind).resourcetype)];
+        case "collection": {
+          const kind = env.registry.collectionType(r.col.kind).resourcetype;
+          return [empty(dav("collection")), ...(kind ? [empty(kind)] : [])];
+        }
         default:
           return [empty(dav("collection"))];
       }
@@ -54,7 +57,7 @@ export const webdavProperties: PropertyDef[] = [
     set: { parse: anyText },
     get(r, env) {
       if (r.type === "principal") return r.user.name;
-      if (r.type === "collection") return r.col.props[dav("displayname")] ?? r.col.name;
+      if (r.type === "collection") return r.col.props[dav("displayname")] ?? leafOf(r.col.name);
       if (r.type === "home") return env.registry.collectionType(r.kind).homeDisplayName;
       return undefined;
     },

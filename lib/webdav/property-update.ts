@@ -11,7 +11,7 @@ import type { PropStat } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
 import { storedDeadValue } from "./dead-properties.js";
-import { MAX_PROPERTY_BYTES } from "./limits.js";
+import { MAX_MEMBER_PROPERTY_BYTES, MAX_PROPERTY_BYTES } from "./limits.js";
 import { PropertyRejected, type Registry } from "./registry.js";
 
 export interface PropertyOp {
@@ -45,6 +45,8 @@ export interface PlanOptions {
   current?: { props: Record<string, string>; dead: Record<string, string> };
   /** Names the caller has already handled (the resourcetype that chose the kind of a new collection). */
   handled?: string[];
+  /** The target is a member (a file): only dead properties can be set, in the room a member has. */
+  member?: boolean;
 }
 
 /** The DAV:set / DAV:remove operations of a propertyupdate, mkcol or mkcalendar body, in order. */
@@ -92,6 +94,7 @@ export function planPropertyUpdate(
     if (def) {
       const setter = def.set;
       if (
+        options.member ||
         !setter ||
         (setter.on && !setter.on.includes(kind)) ||
         (setter.atCreationOnly && !options.creating)
@@ -129,11 +132,12 @@ export function planPropertyUpdate(
 
   let failed = outcomes.some((o) => o.status !== 200);
   // RFC 4918 §9.2.1: 507 when there is no room to record the properties (a DynamoDB item holds 400 KB).
-  if (!failed && kind !== undefined && storedSize(options.current, change) > MAX_PROPERTY_BYTES) {
+  const room = options.member ? MAX_MEMBER_PROPERTY_BYTES : MAX_PROPERTY_BYTES;
+  if (!failed && kind !== undefined && storedSize(options.current, change) > room) {
     for (const o of outcomes) {
       if (o.name in change.setProps || o.name in change.setDead) {
         o.status = 507;
-        o.description = `The properties of a collection may take up to ${MAX_PROPERTY_BYTES} bytes.`;
+        o.description = `The properties of a ${options.member ? "file" : "collection"} may take up to ${room} bytes.`;
       }
     }
     failed = true;

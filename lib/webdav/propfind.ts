@@ -41,7 +41,7 @@ export function propstatsFor(
   minimal: boolean,
 ): PropStat[] {
   const properties = env.registry.propertyList;
-  const dead = r.type === "collection" ? r.col.dead : {};
+  const dead = r.type === "collection" ? r.col.dead : r.type === "object" ? (r.obj.dead ?? {}) : {};
   if (request.kind === "propname") {
     const names = properties.filter((p) => p.get(r, env) !== undefined).map((p) => p.name);
     return [{ status: 200, props: [...names, ...Object.keys(dead)].map((name) => ({ name })) }];

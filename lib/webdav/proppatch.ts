@@ -6,6 +6,7 @@
 import { BadRequest } from "../errors.js";
 import type { DavResponse } from "../http/message.js";
 import { updateCollectionProps } from "../store/collections.js";
+import { updateObjectProps } from "../store/objects.js";
 import { multistatusResponse, renderMultistatus } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import {
@@ -16,6 +17,8 @@ import {
   type PropertyOp,
 } from "./property-update.js";
 import type { RequestContext, ResourceContext } from "./registry.js";
+import type { ObjectTarget } from "./target.js";
+import { writeExpectation } from "./objects.js";
 
 /** The body's set and remove operations, checked before the URL is resolved. */
 export function prepareProppatch(m: RequestContext): PropertyOp[] {
@@ -33,6 +36,9 @@ export function prepareProppatch(m: RequestContext): PropertyOp[] {
 
 export async function proppatch(m: ResourceContext, ops: PropertyOp[]): Promise<DavResponse> {
   const target = m.target;
+  if (target.type === "object" && m.registry.collectionType(target.col.kind).memberProperties) {
+    return memberProppatch(m, target, ops);
+  }
   const col = target.type === "collection" ? target.col : undefined;
   const plan = planPropertyUpdate(m.registry, col?.kind, ops, { current: col });
   if (col && !plan.failed && plan.outcomes.length) {
@@ -56,4 +62,31 @@ export async function proppatch(m: ResourceContext, ops: PropertyOp[]): Promise<
   return multistatusResponse(
     renderMultistatus([{ href: target.href, propstats: propstatsOf(plan.outcomes) }]),
   );
+}
+
+/** PROPPATCH on a member that keeps dead properties (a file): one conditional write of its item. */
+async function memberProppatch(m: ResourceContext, t: ObjectTarget, ops: PropertyOp[]): Promise<DavResponse> {
+  const plan = planPropertyUpdate(m.registry, t.col.kind, ops, {
+    member: true,
+    current: { props: {}, dead: t.obj.dead ?? {} },
+  });
+  if (!plan.failed && plan.outcomes.length) {
+    const write = {
+      ctx: m.ctx,
+      user: m.user,
+      col: t.col,
+      name: t.obj.name,
+      op: "put" as const,
+      tokens: m.tokens,
+    };
+    await updateObjectProps(
+      m.ctx.store,
+      { kind: t.col.kind, owner: t.col.owner, name: t.col.name },
+      t.obj.name,
+      plan.change,
+      writeExpectation(m, t.col),
+      { first: t.col, existing: t.obj, guards: m.registry.guards(write) },
+    );
+  }
+  return multistatusResponse(renderMultistatus([{ href: t.href, propstats: propstatsOf(plan.outcomes) }]));
 }

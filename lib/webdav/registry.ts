@@ -153,8 +153,8 @@ export interface PropertyDef {
 /** A kind of collection and what its members are (RFC 4791 calendars, RFC 6352 address books). */
 export interface CollectionType {
   kind: CollectionKind;
-  /** The resourcetype element (beside DAV:collection) that marks the kind. */
-  resourcetype: string;
+  /** The resourcetype element (beside DAV:collection) that marks the kind; none for a plain collection. */
+  resourcetype?: string;
   /** getcontenttype of the collection: the media type of its export. */
   contentType: string;
   /** The home's displayname (RFC 4918 §15.2). */
@@ -173,9 +173,15 @@ export interface CollectionType {
     body: Buffer,
     contentType: string | undefined,
     config: ServerConfig,
+    /** The member's name (a file's is its UID). */
+    name: string,
   ): Omit<NewObject, "name">;
   /** GET on the collection: every member in one document of `contentType` (export, subscription). */
-  export(col: CollectionRecord, bodies: string[]): string;
+  export?(col: CollectionRecord, bodies: string[]): string;
+  /** GET on the collection, for a kind without an export: an index of what it holds, from metadata. */
+  index?(col: CollectionRecord, folders: CollectionRecord[], members: ObjectRecord[]): string;
+  /** Clients may keep dead properties on members (PROPPATCH on a file, RFC 4918 §9.2). */
+  memberProperties?: boolean;
   /** Other forms of a member a GET can ask for (vCard 3.0 or 4.0, RFC 6352 §5.1.1). */
   variants?: MemberVariants;
 }
@@ -289,7 +295,9 @@ export class Registry {
       }
       if (m.hooks) this.hooks.push(m.hooks);
     }
-    this.compliance = tokens.join(", ");
+    // Compliance classes first, in order (RFC 4918 §18: "1, 2, 3"), then the extensions as registered.
+    const classes = tokens.filter((t) => /^\d+$/.test(t)).sort();
+    this.compliance = [...classes, ...tokens.filter((t) => !classes.includes(t))].join(", ");
   }
 
   /** The Allow header's methods for an address: OPTIONS (answered by the server) and every method allowed there. */

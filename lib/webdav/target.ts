@@ -6,10 +6,13 @@
  */
 import {
   collectionEtag,
+  createCollection,
   getCollection,
   listCollections,
+  listFolders,
   type CollectionRecord,
 } from "../store/collections.js";
+import { AlreadyExists } from "../store/errors.js";
 import type { Store } from "../store/client.js";
 import type { CollectionKind } from "../store/keys.js";
 import { getObject, listObjects, type ObjectRecord } from "../store/objects.js";
@@ -19,7 +22,10 @@ import {
   collectionHref,
   homeHref,
   homesHref,
+  inFolder,
+  nests,
   objectHref,
+  parentFolder,
   principalHref,
   type Address,
 } from "./paths.js";
@@ -80,6 +86,8 @@ export async function resolveTarget(
     case "home":
       return homeTarget(address.kind, address.user);
     case "collection": {
+      if (nests(address.kind))
+        return resolveFolder(store, address.kind, address.user, address.collection, member);
       if (member === "skip")
         return { type: "unmapped", href, parent: homeTarget(address.kind, address.user), assumed: true };
       const col = await getCollection(store, {
@@ -92,6 +100,7 @@ export async function resolveTarget(
         : { type: "unmapped", href, parent: homeTarget(address.kind, address.user) };
     }
     case "object": {
+      if (nests(address.kind)) return resolveInFolder(store, address, member);
       const col = await getCollection(store, {
         kind: address.kind,
         owner: address.user,
@@ -105,6 +114,74 @@ export async function resolveTarget(
     default:
       return { type: "unmapped", href };
   }
+}
+
+/**
+ * The root folder of a files home. A user provisioned before files homes existed gets it on first
+ * use: creating it is idempotent (the create's condition is that it does not exist).
+ */
+async function rootFolder(store: Store, kind: CollectionKind, owner: string): Promise<CollectionRecord> {
+  const ref = { kind, owner, name: "" };
+  const found = await getCollection(store, ref);
+  if (found) return found;
+  try {
+    return await createCollection(store, ref);
+  } catch (err) {
+    if (!(err instanceof AlreadyExists)) throw err;
+    return (await getCollection(store, ref))!;
+  }
+}
+
+const folderOf = (store: Store, kind: CollectionKind, owner: string, name: string) =>
+  name === "" ? rootFolder(store, kind, owner) : getCollection(store, { kind, owner, name });
+
+/** A folder of a files home (its parent is read too, for a create there). */
+async function resolveFolder(
+  store: Store,
+  kind: CollectionKind,
+  owner: string,
+  name: string,
+  member: MemberRead,
+): Promise<Target> {
+  const href = collectionHref(kind, owner, name);
+  const parentName = parentFolder(name);
+  const [col, parent] = await Promise.all([
+    member === "skip" ? undefined : folderOf(store, kind, owner, name),
+    parentName === undefined ? undefined : folderOf(store, kind, owner, parentName),
+  ]);
+  if (col) return collectionTarget(col);
+  return {
+    type: "unmapped",
+    href,
+    parent: parent ? collectionTarget(parent) : undefined,
+    ...(member === "skip" ? { assumed: true as const } : {}),
+  };
+}
+
+/**
+ * `/files/u/a/b` without a trailing slash: file `b` in folder `a`, or folder `a/b`. Both are
+ * looked up at once; even a PUT that skips reading the member learns whether a folder is there.
+ */
+async function resolveInFolder(
+  store: Store,
+  a: Extract<Address, { type: "object" }>,
+  member: MemberRead,
+): Promise<Target> {
+  const parent = await folderOf(store, a.kind, a.user, a.collection);
+  const href = objectHref(a.kind, a.user, a.collection, a.object);
+  if (!parent) return { type: "unmapped", href };
+  const [obj, folder] = await Promise.all([
+    member === "skip" ? undefined : getObject(store, parent.id, a.object, member === "body"),
+    getCollection(store, { kind: a.kind, owner: a.user, name: inFolder(a.collection, a.object) }),
+  ]);
+  if (folder) return collectionTarget(folder);
+  if (obj) return objectTarget(parent, obj);
+  return {
+    type: "unmapped",
+    href,
+    parent: collectionTarget(parent),
+    ...(member === "skip" ? { assumed: true as const } : {}),
+  };
 }
 
 export function homeTarget(kind: CollectionKind, user: string): HomeTarget {
@@ -165,11 +242,18 @@ export async function childrenOf(
     case "principals":
       return [{ type: "principal", href: principalHref(principal.name), user: principal }];
     case "homes":
+      // A files home is its root folder.
+      if (nests(r.kind)) return [collectionTarget(await rootFolder(store, r.kind, principal.name))];
       return [homeTarget(r.kind, principal.name)];
     case "home":
       return (await listCollections(store, r.kind, r.user)).map(collectionTarget);
-    case "collection":
-      return (await listObjects(store, r.col.id)).map((o) => objectTarget(r.col, o));
+    case "collection": {
+      const [folders, objects] = await Promise.all([
+        nests(r.col.kind) ? listFolders(store, r.col, "children") : [],
+        listObjects(store, r.col.id),
+      ]);
+      return [...folders.map(collectionTarget), ...objects.map((o) => objectTarget(r.col, o))];
+    }
     default:
       return [];
   }

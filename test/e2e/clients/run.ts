@@ -41,6 +41,8 @@ export function run(
         resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
       },
     );
+    // A program that exits without reading its input closes the pipe: that is no failure of ours.
+    child.stdin?.on("error", () => {});
     child.stdin?.end(options.input ?? "");
   });
 }

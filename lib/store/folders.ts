@@ -1,0 +1,87 @@
+/**
+ * The tree of a files home. Its folders are collections whose names are paths below the home
+ * ("" is the root folder, the home itself; "a/b" is folder b in folder a), so finding any folder
+ * is one GetItem and listing a subtree is one query by prefix. What keeps it a tree is part of
+ * every write's transaction: a folder is made only in a folder that exists (whose `tree` counter
+ * the write advances, so a delete of the parent that listed its subtree before cannot miss the new
+ * folder), and a file and a folder never share a name.
+ */
+import { collectionKey, objectKey, type CollectionKind } from "./keys.js";
+import { StoreError } from "./errors.js";
+import { absent, allOf, equals, type Cond, type WriteTx } from "./tx.js";
+
+/** Kinds whose collections nest (a files home's folders). */
+export const nests = (kind: CollectionKind) => kind === "files";
+
+/** The folder holding folder `name` ("" for a top-level one), or undefined for the root. */
+export function parentFolder(name: string): string | undefined {
+  if (name === "") return undefined;
+  const i = name.lastIndexOf("/");
+  return i < 0 ? "" : name.slice(0, i);
+}
+
+/** The last segment of a folder's name. */
+export const leafOf = (name: string) => name.slice(name.lastIndexOf("/") + 1);
+
+/** The name of `child` inside folder `folder`. */
+export const inFolder = (folder: string, child: string) => (folder === "" ? child : `${folder}/${child}`);
+
+/** Whether folder `name` is `folder` or lies below it. */
+export const within = (name: string, folder: string) =>
+  folder === "" || name === folder || name.startsWith(`${folder}/`);
+
+/** Descendant folders one write can delete or move with their folder (each takes a few parts of its transaction). */
+export const MAX_FOLDERS_PER_WRITE = 20;
+
+/** A folder's subtree is too large for one transaction. */
+export class TooManyFolders extends StoreError {
+  constructor(
+    readonly folder: string,
+    readonly count: number,
+  ) {
+    super(
+      `folder ${folder} holds ${count} folders; at most ${MAX_FOLDERS_PER_WRITE} move or go in one write`,
+    );
+  }
+}
+
+/** The folder's `tree` counter is what was read: no folder was made in it since. */
+export const treeIs =
+  (tree: number): Cond =>
+  (e) =>
+    tree === 0
+      ? `(attribute_not_exists(${e.name("tree")}) OR ${e.name("tree")} = ${e.value({ N: "0" })})`
+      : `${e.name("tree")} = ${e.value({ N: String(tree) })}`;
+
+/**
+ * Parts making folder `name` in folder `parent` (id `parentId`): the parent still exists (part
+ * `parent`, its tree counter advanced) and holds no file of that name (part `file`).
+ */
+export function addFolderParts(
+  tx: WriteTx,
+  kind: CollectionKind,
+  owner: string,
+  parent: { name: string; id: string },
+  leaf: string,
+): void {
+  tx.update(
+    "parent",
+    collectionKey(kind, owner, parent.name),
+    (e) => `ADD ${e.name("tree")} ${e.value({ N: "1" })}`,
+    equals("id", { S: parent.id }),
+  );
+  tx.check("file", objectKey(parent.id, leaf), absent);
+}
+
+/** Part `folder`: adding file `name` to folder `col` needs no folder of that name there. */
+export function noFolderPart(
+  tx: WriteTx,
+  col: { kind: CollectionKind; owner: string; name: string },
+  name: string,
+): void {
+  if (nests(col.kind))
+    tx.check("folder", collectionKey(col.kind, col.owner, inFolder(col.name, name)), absent);
+}
+
+/** Condition of a folder removed with its parent: the same folder, and nothing made in it since. */
+export const sameFolder = (id: string, tree: number): Cond => allOf(equals("id", { S: id }), treeIs(tree));
