@@ -313,7 +313,7 @@ describe("registry: a module left out takes everything it added with it", () => 
       parseMultistatus(root.body)
         .map((r) => r.href)
         .sort(),
-      ["/", "/calendars/", "/principals/"],
+      ["/", "/calendars/", "/files/", "/principals/"],
     );
     for (const path of ["/addressbooks/", "/addressbooks/bob/", "/addressbooks/bob/default/"]) {
       const res = await calendarsOnly.request("PROPFIND", path, { ...as, headers: { depth: "0" } });
