@@ -14,6 +14,7 @@ import {
   InvalidSyncToken,
   NotFound as StoreNotFound,
   ParentMissing,
+  QuotaExceeded,
   StoreError,
   UidChanged,
   UidConflict,
@@ -160,6 +161,13 @@ export function fromStoreError(err: unknown, ctx: ErrorContext = {}): unknown {
   if (err instanceof StoreNotFound) return new NotFound(err.message);
   if (err instanceof ConcurrentModification) {
     return new Conflict("The resource was being changed concurrently; fetch it again and retry.");
+  }
+  if (err instanceof QuotaExceeded) {
+    // RFC 4331 §6: the quota-not-exceeded precondition, with 507.
+    return new InsufficientStorage(
+      `The collection holds ${err.used} bytes; this write adds ${err.adding} and its quota is ${err.quota} bytes.`,
+      { name: dav("quota-not-exceeded") },
+    );
   }
   if (err instanceof TooManyFolders) {
     return new Forbidden(

@@ -45,6 +45,27 @@ export class UidChanged extends StoreError {
   }
 }
 
+/**
+ * The write would take the collection past its quota. The check is on the byte count the round
+ * read, which the transaction's condition on the collection's sequence pins: no other write can
+ * add bytes in between.
+ */
+export class QuotaExceeded extends StoreError {
+  constructor(
+    readonly used: number,
+    readonly adding: number,
+    readonly quota: number,
+  ) {
+    super(`the collection holds ${used} bytes; ${adding} more would pass its quota of ${quota}`);
+  }
+}
+
+/** Ensure a write that adds `delta` bytes keeps `col` within `quota` (undefined: no quota). */
+export function checkQuota(col: { bytes: number }, delta: number, quota: number | undefined): void {
+  if (quota !== undefined && delta > 0 && col.bytes + delta > quota)
+    throw new QuotaExceeded(col.bytes, delta, quota);
+}
+
 /** Concurrent writers kept colliding and retries ran out. */
 export class ConcurrentModification extends StoreError {}
 

@@ -17,7 +17,15 @@ import {
   type CollectionRecord,
   type CollectionRef,
 } from "./collections.js";
-import { AlreadyExists, EtagMismatch, NotFound, ParentMissing, UidChanged, UidConflict } from "./errors.js";
+import {
+  AlreadyExists,
+  checkQuota,
+  EtagMismatch,
+  NotFound,
+  ParentMissing,
+  UidChanged,
+  UidConflict,
+} from "./errors.js";
 import { noFolderPart } from "./folders.js";
 import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
 import { colPk, objectKey, uidKey } from "./keys.js";
@@ -215,6 +223,8 @@ export interface WriteOptions {
   existing?: ObjectRecord | null;
   /** Conditions other modules add to the write (locks, tasks); their failures win over a lost race. */
   guards?: readonly Guard[];
+  /** Bytes the collection may hold (RFC 4331); a write past it fails with QuotaExceeded. */
+  quota?: number;
 }
 
 /**
@@ -243,6 +253,7 @@ export async function putObject(
     if (!satisfies(e, existing?.etag)) throw new EtagMismatch(existing?.etag);
     // The condition below refuses it too; a consistent read that already shows it spares the write.
     if (existing && existing.uid !== input.uid) throw new UidChanged(existing.uid, input.name);
+    checkQuota(col, input.body.length - (existing?.size ?? 0), options.quota);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
     recordChanges(tx, col, [{ op: "put", name: input.name }], {

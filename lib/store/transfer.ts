@@ -12,7 +12,7 @@ import {
   type CollectionRef,
 } from "./collections.js";
 import type { Change } from "./change-log.js";
-import { AlreadyExists, EtagMismatch, NotFound, ParentMissing, UidConflict } from "./errors.js";
+import { AlreadyExists, checkQuota, EtagMismatch, NotFound, ParentMissing, UidConflict } from "./errors.js";
 import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
 import { noFolderPart } from "./folders.js";
 import { objectKey, uidKey } from "./keys.js";
@@ -33,6 +33,8 @@ export interface Transfer {
   /** The client's conditions on the source (If-Match, the If header). */
   expect: Expectation;
   guards?: readonly Guard[];
+  /** Bytes the destination collection may hold (RFC 4331). */
+  quota?: number;
 }
 
 export interface TransferResult {
@@ -61,6 +63,8 @@ export async function transferObject(store: Store, t: Transfer): Promise<Transfe
     if (!satisfies(e, source.etag)) throw new EtagMismatch(source.etag);
     const existing = await getObject(store, to.id, t.object.name, false);
     if (existing && !t.overwrite) throw new AlreadyExists(`${t.object.name} exists`);
+    // A MOVE within one collection adds nothing to it.
+    if (!(same && t.move)) checkQuota(to, t.object.body.length - (existing?.size ?? 0), t.quota);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
     const size = t.object.body.length;

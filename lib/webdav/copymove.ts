@@ -239,6 +239,7 @@ async function member(
       overwrite: plan.overwrite,
       expect: writeExpectation(m, t.col),
       guards,
+      quota: m.ctx.config.quotaBytes,
     });
     for (const w of writes) await m.registry.afterWrite(w.op === "put" ? { ...w, etag: result.etag } : w);
     return { status: result.created ? 201 : 204, headers: { etag: result.etag } };
@@ -401,7 +402,7 @@ async function copyMembers(
           dead: obj.dead,
         },
         { ifNoneMatch: "*" },
-        { first: created, existing: null, guards: m.registry.guards(write) },
+        { first: created, existing: null, guards: m.registry.guards(write), quota: m.ctx.config.quotaBytes },
       );
       await m.registry.afterWrite({ ...write, etag: result.etag });
     } catch (err) {

@@ -78,6 +78,7 @@ export async function put(m: MethodContext): Promise<DavResponse> {
             ? undefined
             : null,
       guards: m.registry.guards(write),
+      quota: m.ctx.config.quotaBytes,
     },
   );
   await m.registry.afterWrite({ ...write, etag: result.etag });

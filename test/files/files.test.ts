@@ -358,3 +358,29 @@ describe("racing writers on the tree (parallel requests at DynamoDB Local)", () 
     }
   });
 });
+
+describe("RFC 4331 quota, enforced on every write that adds bytes", async () => {
+  const small = await startTestServer({ quotaBytes: 100 });
+  const as = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+    small.request(method, path, { headers, body });
+
+  it("§6: a PUT or COPY past the collection's quota → 507 quota-not-exceeded, nothing written; a smaller replacement, or a MOVE within the folder, still succeeds", async () => {
+    assert.equal((await as("MKCOL", f("q/"))).status, 201);
+    assert.equal((await as("PUT", f("q/a.txt"), {}, "a".repeat(60))).status, 201);
+    const over = await as("PUT", f("q/b.txt"), {}, "b".repeat(50));
+    assert.equal(over.status, 507);
+    assert.equal(davError(over).name, "{DAV:}quota-not-exceeded");
+    assert.equal((await as("GET", f("q/b.txt"))).status, 404);
+    assert.equal((await as("PUT", f("q/a.txt"), {}, "a".repeat(90))).status, 204);
+    assert.equal((await as("MOVE", f("q/a.txt"), { destination: f("q/renamed.txt") })).status, 201);
+    assert.equal((await as("COPY", f("q/renamed.txt"), { destination: f("q/copy.txt") })).status, 507);
+    const used = await as(
+      "PROPFIND",
+      f("q/"),
+      { ...XML_HEADERS, depth: "0" },
+      `<D:propfind xmlns:D="DAV:"><D:prop><D:quota-used-bytes/><D:quota-available-bytes/></D:prop></D:propfind>`,
+    );
+    assert.match(used.body, /<D:quota-used-bytes>90<\/D:quota-used-bytes>/);
+    assert.match(used.body, /<D:quota-available-bytes>10<\/D:quota-available-bytes>/);
+  });
+});
