@@ -240,12 +240,8 @@ export async function putObject(
   expect: Expectation,
   options: WriteOptions = {},
 ): Promise<PutResult> {
-  const round = new Rounds(store, ref, options);
-  const rounds = new RoundExpectation(expect);
   const etag = etagFor(input.body);
-  return withRetries(async () => {
-    const col = await round.collection();
-    const e = await rounds.next();
+  return memberRounds(store, ref, expect, options, async (round, col, e) => {
     // With If-None-Match: * there is nothing to learn from a read: the condition demands absence.
     const existing = await round.member(e.ifNoneMatch === "*" ? undefined : input.name);
     // The client's preconditions hold for the state this round read, and the write's condition pins
@@ -298,17 +294,8 @@ export async function deleteObject(
   expect: Expectation,
   options: WriteOptions = {},
 ): Promise<void> {
-  const round = new Rounds(store, ref, options);
-  const rounds = new RoundExpectation(expect);
-  return withRetries(async () => {
-    const col = await round.collection();
-    const e = await rounds.next();
-    const existing = await round.member(name);
-    if (!existing) {
-      if (e.ifMatch) throw new EtagMismatch(undefined);
-      throw new NotFound(`no resource ${name}`);
-    }
-    if (!satisfies(e, existing.etag)) throw new EtagMismatch(existing.etag);
+  return memberRounds(store, ref, expect, options, async (round, col, e) => {
+    const existing = await round.present(name, e);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
     recordChanges(tx, col, [{ op: "delete", name }], { now, bytesDelta: -existing.size });
@@ -318,6 +305,25 @@ export async function deleteObject(
     const failed = await tx.commit();
     if (!failed) return;
     return round.lost(failed, e);
+  });
+}
+
+/**
+ * A member write's optimistic loop: each round gets the collection as it stands and the client's
+ * conditions as they hold for that round (RoundExpectation), and retries when it lost a race.
+ */
+function memberRounds<T>(
+  store: Store,
+  ref: CollectionRef,
+  expect: Expectation,
+  options: WriteOptions,
+  step: (round: Rounds, col: CollectionRecord, e: Expectation) => Promise<T | typeof RETRY>,
+): Promise<T> {
+  const round = new Rounds(store, ref, options);
+  const rounds = new RoundExpectation(expect);
+  return withRetries(async () => {
+    const col = await round.collection();
+    return step(round, col, await rounds.next());
   });
 }
 
@@ -354,6 +360,17 @@ class Rounds {
     return name === undefined ? undefined : getObject(this.store, this.col!.id, name, false);
   }
 
+  /** The member `name`, which must exist (else 404, or 412 under If-Match) and meet the conditions `e`. */
+  async present(name: string, e: Expectation): Promise<ObjectRecord> {
+    const existing = await this.member(name);
+    if (!existing) {
+      if (e.ifMatch) throw new EtagMismatch(undefined);
+      throw new NotFound(`no resource ${name}`);
+    }
+    if (!satisfies(e, existing.etag)) throw new EtagMismatch(existing.etag);
+    return existing;
+  }
+
   /**
    * What a cancelled round means: the client's own precondition first (RFC 9110 §13.2.2: 412
    * before the content is considered), then a guard's error, then `conflict` (a UID clash), then a
@@ -388,14 +405,8 @@ export async function updateObjectProps(
   expect: Expectation,
   options: WriteOptions = {},
 ): Promise<void> {
-  const round = new Rounds(store, ref, options);
-  const rounds = new RoundExpectation(expect);
-  return withRetries(async () => {
-    const col = await round.collection();
-    const e = await rounds.next();
-    const existing = await round.member(name);
-    if (!existing) throw new NotFound(`no resource ${name}`);
-    if (!satisfies(e, existing.etag)) throw new EtagMismatch(existing.etag);
+  return memberRounds(store, ref, expect, options, async (round, col, e) => {
+    const existing = await round.present(name, e);
     const dead = { ...(existing.dead ?? {}), ...change.setDead };
     for (const p of change.removeDead) delete dead[p];
     const now = new Date().toISOString();
