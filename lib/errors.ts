@@ -6,7 +6,8 @@
 import type { DavResponse } from "./http/message.js";
 import { renderError, type Precondition } from "./xml/build.js";
 import { cal, dav } from "./xml/names.js";
-import { MAX_FOLDERS_PER_WRITE, TooManyFolders } from "./store/folders.js";
+import { Contains, MAX_FOLDERS_PER_WRITE, NameTooLong, TooManyFolders } from "./store/folders.js";
+import { TooManyParts } from "./store/tx.js";
 import {
   AlreadyExists,
   ConcurrentModification,
@@ -167,6 +168,21 @@ export function fromStoreError(err: unknown, ctx: ErrorContext = {}): unknown {
     return new InsufficientStorage(
       `The collection holds ${err.used} bytes; this write adds ${err.adding} and its quota is ${err.quota} bytes.`,
       { name: dav("quota-not-exceeded") },
+    );
+  }
+  if (err instanceof TooManyParts) {
+    return new Forbidden(
+      "This request would change more items than one DynamoDB transaction holds (a large folder, or many locks inside it); do it in smaller steps.",
+    );
+  }
+  if (err instanceof NameTooLong) {
+    return new Forbidden(
+      `The destination would name a collection ${Buffer.byteLength(err.collection)} bytes long, longer than this server can store; choose a shorter name.`,
+    );
+  }
+  if (err instanceof Contains) {
+    return new Forbidden(
+      "A folder cannot be moved or copied into itself, nor replace a folder that holds it.",
     );
   }
   if (err instanceof TooManyFolders) {

@@ -12,21 +12,23 @@ import { logChange, type Change } from "./change-log.js";
 import type { Store } from "./client.js";
 import { AlreadyExists, EtagMismatch, NotFound, ParentMissing } from "./errors.js";
 import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
-import { collectionKey, colPk, homePk, homeSeqKey, type CollectionKind } from "./keys.js";
+import { collectionKey, colPk, homePk, homeSeqKey, objectKey, uidKey, type CollectionKind } from "./keys.js";
 import { markForPurge, purgeCollection } from "./purge.js";
 import { queryAll, type Item } from "./query.js";
 import { RETRY, withRetries } from "./transact.js";
 import {
-  addFolderParts,
+  Contains,
   leafOf,
   MAX_FOLDERS_PER_WRITE,
+  NameTooLong,
   nests,
   parentFolder,
   sameFolder,
   TooManyFolders,
   treeIs,
+  within,
 } from "./folders.js";
-import { absent, allOf, anyOf, equals, guardFailure, WriteTx, type Guard } from "./tx.js";
+import { absent, allOf, anyOf, equals, guardFailure, WriteTx, type Guard, type TxFailures } from "./tx.js";
 
 export interface CollectionRecord {
   kind: CollectionKind;
@@ -56,8 +58,9 @@ export interface CollectionRef {
 }
 
 /** The collection's version as an entity tag: it changes with every change to the collection or a member. */
-export function collectionEtag(col: Pick<CollectionRecord, "id" | "seq">): string {
-  return `"${col.id}-${col.seq}"`;
+export function collectionEtag(col: Pick<CollectionRecord, "id" | "seq"> & { tree?: number }): string {
+  // A folder changes too when a folder is made in it or leaves it (its tree counter).
+  return col.tree ? `"${col.id}-${col.seq}-${col.tree}"` : `"${col.id}-${col.seq}"`;
 }
 
 const strMap = (m: Record<string, string>): AttributeValue => ({
@@ -108,11 +111,16 @@ export interface NewCollection extends CollectionRef {
   components?: string[];
 }
 
-/** Create a collection; the condition on the key makes "must not exist" atomic (AlreadyExists). */
+/**
+ * Create a collection; the condition on the key makes "must not exist" atomic (AlreadyExists). A
+ * folder is placed in its parent folder in the same transaction (`placeFolder`); `replaceFile`:
+ * a file of its name there is removed with it (COPY with Overwrite: T).
+ */
 export async function createCollection(
   store: Store,
   input: NewCollection,
   guards: readonly Guard[] = [],
+  replaceFile = false,
 ): Promise<CollectionRecord> {
   const now = new Date().toISOString();
   const record: CollectionRecord = {
@@ -129,25 +137,92 @@ export async function createCollection(
     components: input.components,
     tree: 0,
   };
+  if (!fitsSortKey(`C#${input.name}`)) throw new NameTooLong(input.name);
   const item = collectionItem(record);
-  const parentName = nests(input.kind) ? parentFolder(input.name) : undefined;
   await withRetries(async () => {
     const tx = new WriteTx(store).put("collection", item, absent).guard(guards);
-    if (parentName !== undefined) {
-      // A folder: its parent must exist, and hold no file of its name (folders.ts).
-      const parent = await getCollection(store, { kind: input.kind, owner: input.owner, name: parentName });
-      if (!parent) throw new ParentMissing(`folder ${parentName} does not exist`);
-      addFolderParts(tx, input.kind, input.owner, parent, leafOf(input.name));
-    }
+    if (nests(input.kind)) await placeFolder(store, tx, record, now, replaceFile);
     await recordHomeChange(store, tx, record, { op: "put", name: record.name }, now);
     const failed = await tx.commit();
     if (!failed) return true;
     const guarded = guardFailure(failed, guards);
     if (guarded) throw guarded;
-    if (failed.has("collection") || failed.has("file")) throw new AlreadyExists("collection exists");
-    return RETRY;
+    if (failed.has("collection")) throw new AlreadyExists("collection exists");
+    return placementFailure(failed, replaceFile);
   });
   return record;
+}
+
+/**
+ * Add to a transaction the placement of folder `folder` in its parent folder (none for the root):
+ * the parent exists and its tree counter advances (part `parent`), so a delete of the parent that
+ * listed its subtree before cannot commit after; no file there holds the name (part `file`), or,
+ * when `replaceFile`, the file there is removed in the same transaction (`file`, its reservation
+ * `file-uid`, the parent's sequence and log `parent-sequence`/`parent-change`).
+ */
+async function placeFolder(
+  store: Store,
+  tx: WriteTx,
+  folder: CollectionRef,
+  now: string,
+  replaceFile: boolean,
+): Promise<void> {
+  const parentName = parentFolder(folder.name);
+  if (parentName === undefined) return;
+  const parent = await getCollection(store, { kind: folder.kind, owner: folder.owner, name: parentName });
+  if (!parent) throw new ParentMissing(`folder ${parentName} does not exist`);
+  const leaf = leafOf(folder.name);
+  const fileKey = objectKey(parent.id, leaf);
+  // A name no sort key can hold names no file either.
+  const fits = fitsSortKey(fileKey.sk.S!);
+  const file = replaceFile && fits ? await fileAt(store, fileKey) : undefined;
+  if (file) {
+    recordChanges(tx, parent, [{ op: "delete", name: leaf }], {
+      now,
+      bytesDelta: -file.size,
+      prefix: "parent-",
+      tree: true,
+    });
+    tx.delete("file", fileKey, equals("etag", { S: file.etag }));
+    tx.delete("file-uid", uidKey(parent.id, file.uid), equals("name", { S: leaf }));
+    return;
+  }
+  advanceTree(tx, "parent", parent);
+  if (fits) tx.check("file", fileKey, absent);
+}
+
+/** Part `part`: folder `col` changed its subfolders (its tree counter advances; condition: it is still there). */
+function advanceTree(tx: WriteTx, part: string, col: CollectionRecord): void {
+  tx.update(
+    part,
+    collectionKey(col.kind, col.owner, col.name),
+    (e) => `ADD ${e.name("tree")} ${e.value({ N: "1" })}`,
+    equals("id", { S: col.id }),
+  );
+}
+
+/** What a file item holds that replacing it needs. */
+async function fileAt(
+  store: Store,
+  key: Item,
+): Promise<{ etag: string; uid: string; size: number } | undefined> {
+  const { Item } = await store.client.send(
+    new GetItemCommand({
+      TableName: store.tableName,
+      Key: key,
+      ConsistentRead: true,
+      ProjectionExpression: "etag, uid, #s",
+      ExpressionAttributeNames: { "#s": "size" },
+    }),
+  );
+  return Item ? { etag: Item.etag.S!, uid: Item.uid.S!, size: Number(Item.size.N) } : undefined;
+}
+
+/** What a failed placement part means: a file holds the name (AlreadyExists), or a retry. */
+function placementFailure(failed: TxFailures, replaceFile: boolean): typeof RETRY {
+  if (failed.has("file") && !replaceFile && failed.old("file"))
+    throw new AlreadyExists("a file holds the name");
+  return RETRY;
 }
 
 /** DynamoDB refuses sort keys over 1,024 bytes: nothing can be stored under a longer one. */
@@ -214,6 +289,8 @@ export interface RecordOptions {
   set?: Record<string, AttributeValue>;
   /** Prefix of the part names, for a transaction that changes two collections (a MOVE). */
   prefix?: string;
+  /** A folder below it comes or goes in the same transaction: its tree counter advances too. */
+  tree?: boolean;
 }
 
 /**
@@ -240,7 +317,9 @@ export function recordChanges(
         `${e.name("seq")} = ${e.value({ N: String(col.seq + k) })}`,
         `${e.name("modified")} = ${e.value({ S: opts.now })}`,
         ...Object.entries(set).map(([attr, v]) => `${e.name(attr)} = ${e.value(v)}`),
-      ].join(", ")} ADD ${e.name("bytes")} ${e.value({ N: String(opts.bytesDelta ?? 0) })}`,
+      ].join(", ")} ADD ${e.name("bytes")} ${e.value({ N: String(opts.bytesDelta ?? 0) })}${
+        opts.tree ? `, ${e.name("tree")} ${e.value({ N: "1" })}` : ""
+      }`,
     allOf(equals("seq", { N: String(col.seq) }), equals("id", { S: col.id })),
   );
   changes.forEach((c, i) =>
@@ -268,7 +347,7 @@ export async function getHomeSeq(store: Store, kind: CollectionKind, owner: stri
  * value read; a failure means another change in the home came first: retry) and its log entry
  * (part `home-change`), so a sync of the home (RFC 6578 on a calendar home) sees the change.
  */
-async function recordHomeChange(
+export async function recordHomeChange(
   store: Store,
   tx: WriteTx,
   col: CollectionRef,
@@ -299,9 +378,10 @@ async function recordHomeChange(
  * MOVE of a collection within its home (RFC 4918 §9.9): its item goes to the new name with the
  * same id, so its members, their UID reservations and its change log (and every sync token) move
  * with it without a write each; a folder's subfolders are renamed with it. One transaction: the
- * old items removed (condition: the version read, so no member write slips in between), the new
+ * old items removed (condition: the version read, so no write to them slips in between), the new
  * ones written (condition: nothing there, or the collection `over` that Overwrite: T replaces,
- * which is then purged with its subtree), and the home's log.
+ * which is then purged with its subtree; `replaceFile`: a file of the name is removed), a folder
+ * placed in its new parent and gone from its old one, and the home's log.
  */
 export async function renameCollection(
   store: Store,
@@ -311,12 +391,17 @@ export async function renameCollection(
   guards: readonly Guard[] = [],
   /** The client's conditions held for `col` as read: a member written meanwhile fails the move (412). */
   pinned = false,
+  replaceFile = false,
 ): Promise<CollectionRecord> {
   let over = overFirst;
   let current = col;
   let renamed = col;
   let replaced: CollectionRecord[] = [];
   const nested = nests(col.kind);
+  if (!fitsSortKey(`C#${name}`)) throw new NameTooLong(name);
+  if (nested && (within(name, col.name) || (over && within(col.name, over.name)))) {
+    throw new Contains(col.name, name);
+  }
   await withRetries(async () => {
     const now = new Date().toISOString();
     renamed = { ...current, name, modified: now };
@@ -339,17 +424,23 @@ export async function renameCollection(
       { op: "delete", name: col.name },
       { op: "put", name },
     ];
-    // Subfolders follow; one that replaces a folder of the destination's subtree takes its key in one part.
+    // Subfolders follow as read (a write to one meanwhile fails its part: the round is retried);
+    // one that replaces a folder of the destination's subtree takes its key in one part.
     const overByName = new Map(overBelow.map((o) => [o.name, o]));
     below.forEach((d, i) => {
       const moved = { ...d, name: name + d.name.slice(col.name.length) };
-      tx.delete(`below:${i}`, collectionKey(d.kind, d.owner, d.name), sameFolder(d.id, d.tree));
+      if (!fitsSortKey(`C#${moved.name}`)) throw new NameTooLong(moved.name);
+      tx.delete(
+        `below:${i}`,
+        collectionKey(d.kind, d.owner, d.name),
+        allOf(sameFolder(d.id, d.tree), equals("seq", { N: String(d.seq) })),
+      );
       const replacedHere = overByName.get(moved.name);
       overByName.delete(moved.name);
       tx.put(
         `moved:${i}`,
         collectionItem(moved),
-        replacedHere ? equals("id", { S: replacedHere.id }) : absent,
+        replacedHere ? sameFolder(replacedHere.id, replacedHere.tree) : absent,
       );
       if (replacedHere) markForPurge(tx, `moved:purge:${i}`, replacedHere.id, replacedHere.owner);
       changes.push({ op: "delete", name: d.name }, { op: "put", name: moved.name });
@@ -357,11 +448,14 @@ export async function renameCollection(
     const dropped = [...overByName.values()];
     removeFolders(tx, "over:", dropped);
     for (const o of dropped) changes.push({ op: "delete", name: o.name });
-    const parentName = nested ? parentFolder(name) : undefined;
-    if (parentName !== undefined) {
-      const parent = await getCollection(store, { kind: col.kind, owner: col.owner, name: parentName });
-      if (!parent) throw new ParentMissing(`folder ${parentName} does not exist`);
-      addFolderParts(tx, col.kind, col.owner, parent, leafOf(name));
+    if (nested) {
+      await placeFolder(store, tx, renamed, now, replaceFile);
+      // It leaves its old parent too, unless that is the new one (whose counter the placement advances).
+      const from = parentFolder(col.name);
+      if (from !== undefined && from !== parentFolder(name)) {
+        const left = await getCollection(store, { kind: col.kind, owner: col.owner, name: from });
+        if (left) advanceTree(tx, "source-parent", left);
+      }
     }
     await recordHomeChange(store, tx, col, changes, now);
     tx.guard(guards);
@@ -376,19 +470,19 @@ export async function renameCollection(
       const old = failed.old("source");
       if (!old || old.id?.S !== col.id) throw new NotFound("the collection no longer exists");
       const now = collectionFromItem(old);
-      if (pinned && now.seq !== current.seq) throw new EtagMismatch(collectionEtag(now));
+      if (pinned && collectionEtag(now) !== collectionEtag(current))
+        throw new EtagMismatch(collectionEtag(now));
       // A member was written (or a folder made) meanwhile: move the collection as it is now.
       current = now;
       return RETRY;
     }
-    if (failed.has("collection") || failed.has("file")) {
+    if (failed.has("collection")) {
       const there = failed.old("collection");
       if (!over || there?.id?.S !== over.id) throw new AlreadyExists("the destination exists");
       // A folder was made in the folder replaced: replace it as it is now.
       over = collectionFromItem(there);
     }
-    if (failed.has("parent")) throw new ParentMissing(`folder ${parentName} does not exist`);
-    return RETRY;
+    return placementFailure(failed, replaceFile);
   });
   for (const c of replaced) await purgeCollection(store, c.id);
   return renamed;
@@ -478,6 +572,37 @@ function removeFolders(tx: WriteTx, prefix: string, cols: readonly CollectionRec
 }
 
 /**
+ * Parts removing folder `folder` with its subtree (as read now) in a write that puts a file in its
+ * place (COPY or MOVE with Overwrite: T), with purge markers and the home's log; the caller's
+ * change of the parent advances the parent's tree counter. Returns the folders to purge once the
+ * transaction committed.
+ */
+export async function replaceFolderParts(
+  store: Store,
+  tx: WriteTx,
+  folder: CollectionRecord,
+  now: string,
+): Promise<CollectionRecord[]> {
+  const below = await subtreeOf(store, folder);
+  tx.delete(
+    "over-folder",
+    collectionKey(folder.kind, folder.owner, folder.name),
+    sameFolder(folder.id, folder.tree),
+  );
+  markForPurge(tx, "over-folder:purge", folder.id, folder.owner);
+  removeFolders(tx, "over-below:", below);
+  const gone = [folder, ...below];
+  await recordHomeChange(
+    store,
+    tx,
+    folder,
+    gone.map((c) => ({ op: "delete", name: c.name })),
+    now,
+  );
+  return gone;
+}
+
+/**
  * Delete a collection: its item goes and a purge marker appears in one transaction, then the
  * partition is purged (purge.ts); a folder goes with every folder below it, in the same
  * transaction. `unchanged`: the client conditioned the delete on this version (If-Match, the If
@@ -506,6 +631,13 @@ export async function deleteCollection(
     );
     markForPurge(tx, "purge", col.id, col.owner);
     removeFolders(tx, "below:", below);
+    // A folder leaves its parent, whose version (and a delete of it that listed this one) moves.
+    const parentName = nests(col.kind) ? parentFolder(col.name) : undefined;
+    const parent =
+      parentName === undefined
+        ? undefined
+        : await getCollection(store, { kind: col.kind, owner: col.owner, name: parentName });
+    if (parent) advanceTree(tx, "parent", parent);
     const changes: Change[] = [col, ...below].map((c) => ({ op: "delete", name: c.name }));
     await recordHomeChange(store, tx, col, changes, new Date().toISOString());
     tx.guard(options.guards ?? []);
@@ -520,7 +652,8 @@ export async function deleteCollection(
       const old = failed.old("collection");
       if (!old || old.id?.S !== col.id) throw new ParentMissing("the collection no longer exists");
       const now = collectionFromItem(old);
-      if (options.unchanged && now.seq !== col.seq) throw new EtagMismatch(collectionEtag(now));
+      if (options.unchanged && collectionEtag(now) !== collectionEtag(col))
+        throw new EtagMismatch(collectionEtag(now));
       // A folder was made in it meanwhile: delete the subtree as it is now.
       col = now;
     }

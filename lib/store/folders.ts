@@ -6,7 +6,7 @@
  * the write advances, so a delete of the parent that listed its subtree before cannot miss the new
  * folder), and a file and a folder never share a name.
  */
-import { collectionKey, objectKey, type CollectionKind } from "./keys.js";
+import { collectionKey, type CollectionKind } from "./keys.js";
 import { StoreError } from "./errors.js";
 import { absent, allOf, equals, type Cond, type WriteTx } from "./tx.js";
 
@@ -45,6 +45,23 @@ export class TooManyFolders extends StoreError {
   }
 }
 
+/** A collection name no store key can hold (a folder moved or copied below a long name). */
+export class NameTooLong extends StoreError {
+  constructor(readonly collection: string) {
+    super(`the name ${collection.slice(0, 80)}… is longer than a key can hold`);
+  }
+}
+
+/** A folder would be moved into itself, or replace a folder that holds it. */
+export class Contains extends StoreError {
+  constructor(
+    readonly source: string,
+    readonly destination: string,
+  ) {
+    super(`${destination} and ${source} hold one another`);
+  }
+}
+
 /** The folder's `tree` counter is what was read: no folder was made in it since. */
 export const treeIs =
   (tree: number): Cond =>
@@ -52,26 +69,6 @@ export const treeIs =
     tree === 0
       ? `(attribute_not_exists(${e.name("tree")}) OR ${e.name("tree")} = ${e.value({ N: "0" })})`
       : `${e.name("tree")} = ${e.value({ N: String(tree) })}`;
-
-/**
- * Parts making folder `name` in folder `parent` (id `parentId`): the parent still exists (part
- * `parent`, its tree counter advanced) and holds no file of that name (part `file`).
- */
-export function addFolderParts(
-  tx: WriteTx,
-  kind: CollectionKind,
-  owner: string,
-  parent: { name: string; id: string },
-  leaf: string,
-): void {
-  tx.update(
-    "parent",
-    collectionKey(kind, owner, parent.name),
-    (e) => `ADD ${e.name("tree")} ${e.value({ N: "1" })}`,
-    equals("id", { S: parent.id }),
-  );
-  tx.check("file", objectKey(parent.id, leaf), absent);
-}
 
 /** Part `folder`: adding file `name` to folder `col` needs no folder of that name there. */
 export function noFolderPart(

@@ -228,6 +228,8 @@ export function lockGuards(
     const allowed = anyOf(idle(attr, now), ...submitted(tokens, now, scope === "below"));
     return {
       part: `lock:${path}`,
+      // Removing the lock item implies checking it; any lock counting implies deep ones counting.
+      rank: removes ? 2 : scope === "self" ? 1 : 0,
       add: (tx) =>
         removes
           ? tx.delete(`lock:${path}`, lockKey(owner, path), allowed)

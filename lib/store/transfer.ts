@@ -7,6 +7,7 @@
 import {
   getCollection,
   recordChanges,
+  replaceFolderParts,
   sequenceFailure,
   type CollectionRecord,
   type CollectionRef,
@@ -14,7 +15,8 @@ import {
 import type { Change } from "./change-log.js";
 import { AlreadyExists, checkQuota, EtagMismatch, NotFound, ParentMissing, UidConflict } from "./errors.js";
 import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
-import { noFolderPart } from "./folders.js";
+import { Contains, inFolder, nests, noFolderPart, within } from "./folders.js";
+import { purgeCollection } from "./purge.js";
 import { objectKey, uidKey } from "./keys.js";
 import { etagFor, getObject, objectItem, type NewObject, type ObjectRecord } from "./objects.js";
 import type { Store } from "./client.js";
@@ -35,6 +37,11 @@ export interface Transfer {
   guards?: readonly Guard[];
   /** Bytes the destination collection may hold (RFC 4331). */
   quota?: number;
+  /**
+   * Overwrite: T may replace a folder of the destination's name (a files home): it goes with its
+   * subtree in the same transaction, under the guards (in `guards`) its removal needs.
+   */
+  replaceFolder?: boolean;
 }
 
 export interface TransferResult {
@@ -48,7 +55,8 @@ export interface TransferResult {
 export async function transferObject(store: Store, t: Transfer): Promise<TransferResult> {
   const rounds = new RoundExpectation(t.expect);
   const etag = etagFor(t.object.body);
-  return withRetries(async () => {
+  let gone: CollectionRecord[] = [];
+  const result = await withRetries(async (): Promise<TransferResult | typeof RETRY> => {
     const from = await getCollection(store, t.from);
     if (!from) throw new NotFound("the source collection does not exist");
     const same = t.from.kind === t.to.kind && t.from.owner === t.to.owner && t.from.name === t.to.name;
@@ -68,11 +76,16 @@ export async function transferObject(store: Store, t: Transfer): Promise<Transfe
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
     const size = t.object.body.length;
+    const folder = t.replaceFolder ? await folderAt(store, to, t.object.name) : undefined;
+    if (folder && from.kind === folder.kind && within(from.name, folder.name))
+      throw new Contains(from.name, folder.name);
+    const removed = folder ? await replaceFolderParts(store, tx, folder, now) : [];
+    const tree = folder !== undefined;
     const put: Change = { op: "put", name: t.object.name };
     if (same) {
       const changes: Change[] = t.move ? [{ op: "delete", name: t.name }, put] : [put];
       const delta = (t.move ? 0 : size) - (existing?.size ?? 0);
-      recordChanges(tx, to, changes, { now, bytesDelta: delta });
+      recordChanges(tx, to, changes, { now, bytesDelta: delta, tree });
     } else {
       if (t.move)
         recordChanges(tx, from, [{ op: "delete", name: t.name }], {
@@ -80,10 +93,10 @@ export async function transferObject(store: Store, t: Transfer): Promise<Transfe
           bytesDelta: -source.size,
           prefix: "from-",
         });
-      recordChanges(tx, to, [put], { now, bytesDelta: size - (existing?.size ?? 0), prefix: "to-" });
+      recordChanges(tx, to, [put], { now, bytesDelta: size - (existing?.size ?? 0), prefix: "to-", tree });
     }
     if (t.move) tx.delete("source", objectKey(from.id, t.name), equals("etag", { S: source.etag }));
-    if (!existing) noFolderPart(tx, to, t.object.name);
+    if (!existing && !folder) noFolderPart(tx, to, t.object.name);
     tx.put(
       "object",
       objectItem(to.id, t.object, etag, now, now),
@@ -107,7 +120,10 @@ export async function transferObject(store: Store, t: Transfer): Promise<Transfe
     }
     tx.guard(t.guards ?? []);
     const failed = await tx.commit();
-    if (!failed) return { created: !existing, etag, replaced: existing };
+    if (!failed) {
+      gone = removed;
+      return { created: !existing && !folder, etag, replaced: existing };
+    }
     if (failed.has("source")) {
       const current = failed.old("source")?.etag?.S;
       if (!current) throw new NotFound(`no resource ${t.name}`);
@@ -131,4 +147,12 @@ export async function transferObject(store: Store, t: Transfer): Promise<Transfe
     }
     return RETRY;
   });
+  for (const c of gone) await purgeCollection(store, c.id);
+  return result;
+}
+
+/** The folder of name `name` in folder `col`, if `col` is a folder and there is one. */
+function folderAt(store: Store, col: CollectionRecord, name: string): Promise<CollectionRecord | undefined> {
+  if (!nests(col.kind)) return Promise.resolve(undefined);
+  return getCollection(store, { kind: col.kind, owner: col.owner, name: inFolder(col.name, name) });
 }

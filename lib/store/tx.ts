@@ -8,6 +8,7 @@
 import type { AttributeValue, TransactWriteItem } from "@aws-sdk/client-dynamodb";
 import type { Store } from "./client.js";
 import type { Item } from "./query.js";
+import { StoreError } from "./errors.js";
 import { transact } from "./transact.js";
 
 /** DynamoDB's limit on the items of one TransactWriteItems. */
@@ -112,6 +113,13 @@ export const not =
     return inner.startsWith("(") ? `NOT ${inner}` : `NOT (${inner})`;
   };
 
+/** A write would change more items than one DynamoDB transaction can (a subtree, with its locks). */
+export class TooManyParts extends StoreError {
+  constructor() {
+    super(`the write takes more than ${MAX_TX_PARTS} items, more than one transaction holds`);
+  }
+}
+
 /** The parts whose conditions failed when a transaction was cancelled, with the items found there. */
 export class TxFailures {
   constructor(private readonly failed: ReadonlyMap<string, Item | undefined>) {}
@@ -138,6 +146,12 @@ export interface Guard {
   part: string;
   add(tx: WriteTx): void;
   failure(old: Item | undefined): Error;
+  /**
+   * Of two guards with one part (two writes of a transaction asking about one item), the one of
+   * higher rank stands: its condition implies the other's (a lock check on a collection whose
+   * membership changes outranks one on a collection something lies below).
+   */
+  rank?: number;
 }
 
 export class WriteTx {
@@ -215,17 +229,21 @@ export class WriteTx {
 
   private add(name: string, item: TransactWriteItem): this {
     if (this.parts.some((p) => p.name === name)) throw new Error(`transaction part '${name}' added twice`);
-    if (this.parts.length >= MAX_TX_PARTS)
-      throw new Error(`a transaction holds at most ${MAX_TX_PARTS} parts`);
+    if (this.parts.length >= MAX_TX_PARTS) throw new TooManyParts();
     this.parts.push({ name, item });
     return this;
   }
 }
 
-/** Guards with one part each: two writes of one transaction may ask for the same condition (their collection's lock). */
-export const distinctGuards = (guards: readonly Guard[]): Guard[] => [
-  ...new Map(guards.map((g) => [g.part, g])).values(),
-];
+/** Guards with one part each, the strictest of each part: two writes of one transaction may ask about one item (their collection's lock). */
+export function distinctGuards(guards: readonly Guard[]): Guard[] {
+  const byPart = new Map<string, Guard>();
+  for (const g of guards) {
+    const held = byPart.get(g.part);
+    if (!held || (g.rank ?? 0) > (held.rank ?? 0)) byPart.set(g.part, g);
+  }
+  return [...byPart.values()];
+}
 
 /** The first failed guard's error, if a guard's part failed. */
 export function guardFailure(failures: TxFailures, guards: readonly Guard[]): Error | undefined {

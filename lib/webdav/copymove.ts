@@ -34,10 +34,10 @@ import {
   UidConflict,
 } from "../store/errors.js";
 import { satisfies } from "../store/expectation.js";
-import { deleteObject, getObject, listObjects, putObject } from "../store/objects.js";
+import { getObject, listObjects, putObject } from "../store/objects.js";
 import { inFolder, nests, within } from "../store/folders.js";
 import { transferObject } from "../store/transfer.js";
-import { distinctGuards } from "../store/tx.js";
+import { distinctGuards, type Guard } from "../store/tx.js";
 import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import { checkAccess } from "./access.js";
@@ -132,33 +132,40 @@ async function copyOrMove(m: ResourceContext, given: CopyMovePlan, isMove: boole
       }
     }
   }
-  // Overwrite: T onto a resource of the other sort (a file onto a folder, or back) first removes it.
-  const replaced = await clearOtherSort(m, t, dst, plan.overwrite);
+  // Overwrite: T onto a resource of the other sort (a file onto a folder, or back) replaces it
+  // in the write's own transaction.
+  const other = await otherSort(m, t, dst, plan.overwrite);
   const answer =
     t.type === "object"
-      ? await member(m, t, plan, isMove)
+      ? await member(m, t, plan, isMove, other)
       : t.type === "collection"
-        ? await collection(m, t, plan, isMove)
+        ? await collection(m, t, plan, isMove, other)
         : undefined;
-  if (answer) return replaced && answer.status === 201 ? { ...answer, status: 204 } : answer;
+  if (answer) return other && answer.status === 201 ? { ...answer, status: 204 } : answer;
   throw new Forbidden(
     `Only calendars, address books and their members can be ${isMove ? "moved" : "copied"}.`,
   );
 }
 
+/** A resource of the other sort at the destination, which the write replaces: the guards its removal needs. */
+interface OtherSort {
+  guards: Guard[];
+}
+
 /**
- * In a files home, a file and a folder never share a name: a file copied or moved onto a folder
- * (or a folder onto a file) replaces it under Overwrite: T (RFC 4918 §9.8.4, §9.9.3), which is a
- * delete of what stood there, then the copy; under Overwrite: F it is a 412. Whether anything
- * was replaced is returned (the answer is then 204).
+ * In a files home a file and a folder never share a name: a file copied or moved onto a folder
+ * (or a folder onto a file) replaces it under Overwrite: T (RFC 4918 §9.8.4, §9.9.3), within the
+ * one transaction of the write, so a refusal (a lock, the quota, a bad Depth) leaves it standing;
+ * under Overwrite: F it is a 412. Nothing is written here.
  */
-async function clearOtherSort(
+async function otherSort(
   m: ResourceContext,
   t: ResourceContext["target"],
   dst: Address,
   overwrite: boolean,
-): Promise<boolean> {
-  if (!("kind" in dst) || !nests(dst.kind) || (t.type !== "object" && t.type !== "collection")) return false;
+): Promise<OtherSort | undefined> {
+  if (!("kind" in dst) || !nests(dst.kind) || (t.type !== "object" && t.type !== "collection"))
+    return undefined;
   const store = m.ctx.store;
   const refuse = () => new PreconditionFailed(`Overwrite: F, and ${addressHref(dst)} exists.`);
   if (t.type === "object" && dst.type === "object") {
@@ -167,8 +174,11 @@ async function clearOtherSort(
       owner: dst.user,
       name: inFolder(dst.collection, dst.object),
     });
-    if (!folder) return false;
+    if (!folder) return undefined;
     if (!overwrite) throw refuse();
+    if (t.col.kind === folder.kind && within(t.col.name, folder.name)) {
+      throw new Forbidden("A file cannot replace a folder that holds it.");
+    }
     const guards = await m.registry.collectionGuards({
       ...base(m),
       kind: folder.kind,
@@ -176,25 +186,17 @@ async function clearOtherSort(
       name: folder.name,
       op: "delete",
     });
-    await deleteCollection(store, folder, { guards });
-    return true;
+    return { guards };
   }
   const file = asFile(dst);
-  if (t.type !== "collection" || file.type !== "object") return false;
+  if (t.type !== "collection" || file.type !== "object") return undefined;
   const parent = await getCollection(store, { kind: file.kind, owner: file.user, name: file.collection });
   const obj = parent && (await getObject(store, parent.id, file.object, false));
-  if (!parent || !obj) return false;
+  if (!parent || !obj) return undefined;
   if (!overwrite) throw refuse();
-  const write = { ...base(m), col: parent, name: obj.name, op: "delete" as const, membership: true };
-  await deleteObject(
-    store,
-    parent,
-    obj.name,
-    {},
-    { first: parent, existing: obj, guards: m.registry.guards(write) },
-  );
-  await m.registry.afterWrite(write);
-  return true;
+  return {
+    guards: m.registry.guards({ ...base(m), col: parent, name: obj.name, op: "delete", membership: true }),
+  };
 }
 
 async function member(
@@ -202,6 +204,7 @@ async function member(
   t: ObjectTarget,
   plan: CopyMovePlan,
   isMove: boolean,
+  other: OtherSort | undefined,
 ): Promise<DavResponse> {
   const dst = plan.destination;
   if (dst.type !== "object") {
@@ -228,7 +231,7 @@ async function member(
     ...(isMove ? [{ ...common, col: t.col, name: t.obj.name, op: "delete" as const }] : []),
   ];
   // Both writes may name one lock (their collection's): each part once.
-  const guards = distinctGuards(writes.flatMap((w) => m.registry.guards(w)));
+  const guards = distinctGuards([...writes.flatMap((w) => m.registry.guards(w)), ...(other?.guards ?? [])]);
   try {
     const result = await transferObject(m.ctx.store, {
       from: { kind: t.col.kind, owner: t.col.owner, name: t.col.name },
@@ -240,6 +243,7 @@ async function member(
       expect: writeExpectation(m, t.col),
       guards,
       quota: m.ctx.config.quotaBytes,
+      replaceFolder: other !== undefined,
     });
     for (const w of writes) await m.registry.afterWrite(w.op === "put" ? { ...w, etag: result.etag } : w);
     return { status: result.created ? 201 : 204, headers: { etag: result.etag } };
@@ -277,6 +281,7 @@ async function collection(
   t: CollectionTarget,
   plan: CopyMovePlan,
   isMove: boolean,
+  other: OtherSort | undefined,
 ): Promise<DavResponse> {
   const dst = plan.destination;
   if (dst.type === "object" && dst.kind === t.col.kind) {
@@ -314,11 +319,17 @@ async function collection(
   const write = { ctx: m.ctx, user: m.user, kind: dst.kind, owner: dst.user, tokens: m.tokens };
   // What the locks involved must permit: the destination's creation (or its replacement), and for a
   // MOVE the source's removal; one set of guards in the one transaction.
-  const guards = async (ops: Parameters<typeof m.registry.collectionGuards>[0][]) =>
-    distinctGuards((await Promise.all(ops.map((w) => m.registry.collectionGuards(w)))).flat());
+  const guards = async (ops: Parameters<typeof m.registry.collectionGuards>[0][], extra: Guard[] = []) =>
+    distinctGuards([...(await Promise.all(ops.map((w) => m.registry.collectionGuards(w)))).flat(), ...extra]);
   const atDestination = [
     { ...write, name: dst.collection, op: existing ? ("delete" as const) : ("create" as const) },
   ];
+  // The subfolders a MOVE or a deep COPY makes must all have names this server accepts, before anything is written.
+  const below =
+    nests(t.col.kind) && plan.depth === "infinity"
+      ? await listFolders(m.ctx.store, t.col, "descendants")
+      : [];
+  for (const sub of below) checkName(dst.collection + sub.name.slice(t.col.name.length), "collection");
   if (isMove) {
     try {
       await renameCollection(
@@ -326,8 +337,9 @@ async function collection(
         t.col,
         dst.collection,
         existing,
-        await guards([...atDestination, { ...write, name: t.col.name, op: "delete" }]),
+        await guards([...atDestination, { ...write, name: t.col.name, op: "delete" }], other?.guards),
         pinned,
+        other !== undefined,
       );
     } catch (err) {
       if (err instanceof AlreadyExists)
@@ -351,14 +363,14 @@ async function collection(
       dead: t.col.dead,
       components: t.col.components,
     },
-    await guards([{ ...write, name: dst.collection, op: "create" }]),
+    await guards([{ ...write, name: dst.collection, op: "create" }], other?.guards),
+    other !== undefined,
   );
   if (plan.depth === "0") return { status: existing ? 204 : 201, headers: {} };
   // RFC 4918 §9.8.8: members that cannot be copied are named in a 207; the others stay copied.
   const failures: MultistatusResponse[] = [];
   await copyMembers(m, t.col, created, failures);
   // A folder's subfolders follow, parents before their children (RFC 4918 §9.8.3).
-  const below = nests(t.col.kind) ? await listFolders(m.ctx.store, t.col, "descendants") : [];
   below.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   for (const sub of below) {
     const name = dst.collection + sub.name.slice(t.col.name.length);

@@ -384,3 +384,111 @@ describe("RFC 4331 quota, enforced on every write that adds bytes", async () => 
     assert.match(used.body, /<D:quota-available-bytes>10<\/D:quota-available-bytes>/);
   });
 });
+
+describe("review: replacing the other sort, locks on membership, transaction bounds, long names, folder versions", () => {
+  it("a file copied or moved onto a folder that holds it → 403, and nothing is deleted", async () => {
+    await mkcol("hold/");
+    await put("hold/f.txt", "f");
+    await put("hold/other.txt", "o");
+    assert.equal(status(await send("COPY", "hold/f.txt", "hold")), 403);
+    assert.equal(status(await send("MOVE", "hold/f.txt", "hold")), 403);
+    assert.deepEqual(await hrefsOf("hold/"), [
+      "/files/alice/hold/",
+      "/files/alice/hold/f.txt",
+      "/files/alice/hold/other.txt",
+    ]);
+  });
+
+  it("a refused COPY or MOVE onto the other sort leaves the destination standing: a bad Depth (400), a locked source (423)", async () => {
+    await mkcol("keep/");
+    await put("keep/file.txt", "file");
+    await mkcol("keep/dir/");
+    assert.equal(status(await send("MOVE", "keep/dir/", "keep/file.txt", { depth: "0" })), 400);
+    assert.equal((await get("keep/file.txt")).body, "file");
+    await mkcol("keep/target/");
+    await put("keep/target/inside.txt", "inside");
+    const locked = await req("LOCK", f("keep/file.txt"), XML_HEADERS, lockBody());
+    assert.equal(locked.status, 200);
+    assert.equal(status(await send("MOVE", "keep/file.txt", "keep/target")), 423);
+    assert.equal((await get("keep/target/inside.txt")).body, "inside");
+    await req("UNLOCK", f("keep/file.txt"), { "lock-token": `<${tokenOf(locked)}>` });
+  });
+
+  it("RFC 4918 §7.5: a depth-0 lock on a folder protects its membership from a MOVE into it too (423 without the token)", async () => {
+    await mkcol("g/");
+    await mkcol("g/a/");
+    await put("g/a/f.txt", "f");
+    await mkcol("g/a/sub/");
+    const res = await req("LOCK", f("g/"), { ...XML_HEADERS, depth: "0" }, lockBody());
+    assert.equal(res.status, 200);
+    assert.equal(status(await put("g/new.txt", "n")), 423);
+    assert.equal(status(await send("MOVE", "g/a/f.txt", "g/f.txt")), 423);
+    assert.equal(status(await send("MOVE", "g/a/sub/", "g/sub/")), 423);
+    assert.equal(
+      status(
+        await send("MOVE", "g/a/f.txt", "g/f.txt", { if: `<${server.url}${f("g/")}> (<${tokenOf(res)}>)` }),
+      ),
+      201,
+    );
+    await req("UNLOCK", f("g/"), { "lock-token": `<${tokenOf(res)}>` });
+  });
+
+  it("a MOVE that would take more than one transaction holds → 403 with the reason (not a 500), both trees intact", async () => {
+    await mkcol("tp/");
+    for (const side of ["s", "d"]) {
+      await mkcol(`tp/${side}/`);
+      for (let i = 0; i < 20; i++) await mkcol(`tp/${side}/f${i}/`);
+    }
+    const res = await send("MOVE", "tp/s/", "tp/d/");
+    assert.equal(res.status, 403, res.body);
+    assert.match(res.body, /transaction/);
+    assert.equal((await hrefsOf("tp/s/")).length, 21);
+    assert.equal((await hrefsOf("tp/d/")).length, 21);
+  });
+
+  it("a moved folder's subfolders keep accepting writes after a MOVE that raced a PUT into them (their sequence moves as written)", async () => {
+    for (let round = 0; round < 4; round++) {
+      const base = `seq-${round}`;
+      await mkcol(`${base}/`);
+      await mkcol(`${base}/a/`);
+      await mkcol(`${base}/a/b/`);
+      await put(`${base}/a/b/one.txt`, "1");
+      const [moved, written] = await Promise.all([
+        send("MOVE", `${base}/a/`, `${base}/x/`),
+        put(`${base}/a/b/two.txt`, "2"),
+      ]);
+      assert.equal(moved.status, 201, moved.body);
+      assert.ok([201, 409].includes(written.status), `PUT ${written.status}`);
+      assert.equal(status(await put(`${base}/x/b/three.txt`, "3")), 201);
+      const names = await hrefsOf(`${base}/x/b/`);
+      assert.equal(
+        names.includes(`/files/alice/${base}/x/b/two.txt`),
+        written.status === 201,
+        names.join(", "),
+      );
+    }
+  });
+
+  it("long names: a file whose folder path and name together pass a key's length is stored (201), a MOVE that would make a folder name too long → 403 before anything moves", async () => {
+    const long = "d".repeat(500);
+    assert.equal(status(await mkcol(`${long}/`)), 201);
+    assert.equal(status(await put(`${long}/${"n".repeat(500)}`, "x")), 201);
+    await mkcol("ln/");
+    await mkcol(`ln/${"s".repeat(400)}/`);
+    const res = await send("MOVE", "ln/", `${"m".repeat(200)}/`);
+    assert.equal(res.status, 403, res.body);
+    assert.equal((await hrefsOf("ln/")).length, 2);
+  });
+
+  it("a folder's ETag changes when a folder is made in it or leaves it, so If-Match on the old one fails (412)", async () => {
+    await mkcol("ver/");
+    const etag = async () => (await get("ver/")).headers.get("etag")!;
+    const first = await etag();
+    await mkcol("ver/sub/");
+    const second = await etag();
+    assert.notEqual(second, first);
+    assert.equal(status(await req("DELETE", f("ver/"), { "if-match": first })), 412);
+    await req("DELETE", f("ver/sub/"));
+    assert.notEqual(await etag(), second);
+  });
+});
