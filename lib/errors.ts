@@ -41,6 +41,17 @@ export class DavError extends Error {
   }
 }
 
+/** An error of a JSON endpoint (tasks): its body is JSON, `{"code", "message", …}`. */
+export class JsonProblem extends DavError {
+  constructor(
+    status: number,
+    readonly problem: { code: string; message: string } & Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ) {
+    super(status, problem.message, undefined, headers);
+  }
+}
+
 export class BadRequest extends DavError {
   constructor(message: string, precondition?: Precondition) {
     super(400, message, precondition);
@@ -198,6 +209,10 @@ export function errorResponse(err: unknown, ctx: ErrorContext = {}): DavResponse
   const mapped = fromStoreError(err, ctx);
   if (mapped instanceof DavError) {
     const headers: Record<string, string> = { ...mapped.headers };
+    if (mapped instanceof JsonProblem) {
+      headers["content-type"] = "application/json";
+      return { status: mapped.status, headers, body: `${JSON.stringify(mapped.problem)}\n` };
+    }
     if (mapped.precondition) {
       headers["content-type"] = "application/xml; charset=utf-8";
       return { status: mapped.status, headers, body: renderError(mapped.precondition, mapped.message) };

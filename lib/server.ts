@@ -24,6 +24,7 @@ import { decodePath, type DavRequest, type DavResponse } from "./http/message.js
 import { sync } from "./sync/module.js";
 import { locks } from "./locks/module.js";
 import { files } from "./files/module.js";
+import { tasks } from "./tasks/module.js";
 import { checkAccess } from "./webdav/access.js";
 import type { DavContext } from "./webdav/context.js";
 import { webdav } from "./webdav/module.js";
@@ -45,7 +46,7 @@ export const SERVER_HEADER = "x-dav-server";
 export const SERVER_NAME = "lambda-dav";
 
 /** The protocols this server speaks, in the order their registrations are listed. */
-export const MODULES: readonly DavModule[] = [webdav, caldav, carddav, sync, locks, files];
+export const MODULES: readonly DavModule[] = [webdav, caldav, carddav, sync, locks, files, tasks];
 
 export interface DavServer {
   registry: Registry;
@@ -132,6 +133,9 @@ async function dispatch(
     [...registry.collections.values()].map((t) => t.defaultCollection(user.name)),
   );
   checkAccess(address, user.name);
+  const endpoint = address.type === "unknown" ? registry.endpoints.get(address.segments[0]) : undefined;
+  if (endpoint && address.type === "unknown")
+    return endpoint({ ctx, req, user, registry }, address.segments.slice(1));
 
   const def = registry.methods.get(req.method);
   if (!def) throw new MethodNotAllowed(`${req.method} is not supported here.`, allow());

@@ -10,6 +10,7 @@ import type { CollectionType } from "../webdav/registry.js";
 import { cal } from "../xml/names.js";
 import { DEFAULT_COMPONENTS, MAX_DATE_TIME, MIN_DATE_TIME } from "./constraints.js";
 import { mergeCalendars } from "./export.js";
+import { splitCalendar } from "./split.js";
 import { validateCalendarObject } from "./validate.js";
 
 export const calendars: CollectionType = {
@@ -52,5 +53,6 @@ export const calendars: CollectionType = {
       spanEnd: info.spanEnd,
     };
   },
+  imports: { mediaTypes: ["text/calendar"], split: splitCalendar, extension: ".ics" },
   export: (col, bodies) => mergeCalendars(bodies, { name: col.props["{DAV:}displayname"] ?? col.name }),
 };

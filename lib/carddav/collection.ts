@@ -10,6 +10,7 @@ import type { CollectionType } from "../webdav/registry.js";
 import { card } from "../xml/names.js";
 import { validateVcard } from "./validate.js";
 import { vcardVariants } from "./versions.js";
+import { splitVcards } from "./vcard-text.js";
 
 const VCARD_TYPES = [
   "text/vcard",
@@ -46,5 +47,10 @@ export const addressBooks: CollectionType = {
     return { body, contentType: "text/vcard; charset=utf-8", uid: info.uid, comp: "VCARD" };
   },
   variants: vcardVariants,
+  imports: {
+    mediaTypes: ["text/vcard", "text/x-vcard", "text/directory"],
+    split: splitVcards,
+    extension: ".vcf",
+  },
   export: (_col, bodies) => bodies.map((b) => (b.endsWith("\n") ? b : `${b}\r\n`)).join(""),
 };

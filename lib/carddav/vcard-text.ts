@@ -77,3 +77,9 @@ export function parseVcards(text: string): JCard[] {
   const parsed = ICAL.parse(withNamedParameters(text)) as unknown;
   return (Array.isArray(parsed) && typeof parsed[0] === "string" ? [parsed] : parsed) as JCard[];
 }
+
+/** An import file cut into its vCards, each byte for byte as it stands in the file (validated one by one). */
+export function splitVcards(body: Buffer): Buffer[] {
+  const cards = cardText(body).match(/^BEGIN:VCARD[ \t]*\r?\n[\s\S]*?^END:VCARD[ \t]*(?:\r?\n|$)/gim) ?? [];
+  return cards.map((c) => Buffer.from(c));
+}

@@ -10,6 +10,8 @@ export interface ServerConfig {
   maxResourceSize: number;
   /** Storage each collection may use, reported as quota-available-bytes (RFC 4331). */
   quotaBytes: number;
+  /** How long a bulk task holds its collection without renewing its lease (a dead worker's blocks no longer). */
+  taskLeaseMs: number;
 }
 
 export interface DavContext {
@@ -29,5 +31,6 @@ export function defaultServerConfig(env: NodeJS.ProcessEnv = process.env): Serve
     // The body shares a DynamoDB item (400 KB at most) with its metadata, so cap the setting below that.
     maxResourceSize: Math.min(Number(env.DAV_MAX_RESOURCE_SIZE ?? 256 * 1024), MAX_STORABLE_BYTES),
     quotaBytes: Number(env.DAV_QUOTA_BYTES ?? 1024 * 1024 * 1024),
+    taskLeaseMs: Number(env.DAV_TASK_LEASE_SECONDS ?? 60) * 1000,
   };
 }

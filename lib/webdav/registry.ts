@@ -184,6 +184,14 @@ export interface CollectionType {
   memberProperties?: boolean;
   /** Other forms of a member a GET can ask for (vCard 3.0 or 4.0, RFC 6352 §5.1.1). */
   variants?: MemberVariants;
+  /** Bulk import: the media types a POST of a whole file may have, and how the file splits into members. */
+  imports?: {
+    mediaTypes: string[];
+    /** The member bodies of the file, each to be validated and written as by a PUT. */
+    split(file: Buffer): Buffer[];
+    /** The name suffix of a member an import makes (`.ics`). */
+    extension: string;
+  };
 }
 
 /** A member served in a form other than the one stored, with an ETag of its own. */
@@ -235,8 +243,19 @@ export interface Hooks {
   afterWrite?: (w: MemberWrite & { etag?: string }) => Promise<void>;
 }
 
+/**
+ * A service beside the DAV tree under a path of its own (`/tasks/…`), after authentication: its
+ * answers are its own (JSON), and it runs with the registry for what it needs of the protocols.
+ */
+export type Endpoint = (
+  m: { ctx: DavContext; req: DavRequest; user: UserRecord; registry: Registry },
+  segments: string[],
+) => Promise<DavResponse>;
+
 export interface DavModule {
   name: string;
+  /** Services under `/<segment>/…`, by their first segment. */
+  endpoints?: Record<string, Endpoint>;
   /** Tokens for the DAV response header (RFC 4918 §10.1). */
   compliance?: string[];
   /** Privileges the module defines, which an owner holds (RFC 3744 §3; CalDAV's read-free-busy). */
@@ -258,6 +277,7 @@ export class Registry {
   /** The same, as a list built once (allprop and propname walk it for every resource). */
   readonly propertyList: PropertyDef[] = [];
   readonly collections = new Map<CollectionKind, CollectionType>();
+  readonly endpoints = new Map<string, Endpoint>();
   /** The DAV response header. */
   readonly compliance: string;
   /** Privileges modules define beyond RFC 3744's. */
@@ -292,6 +312,10 @@ export class Registry {
       for (const c of m.collections ?? []) {
         claim("collection kind", c.kind, m.name);
         this.collections.set(c.kind, c);
+      }
+      for (const [segment, e] of Object.entries(m.endpoints ?? {})) {
+        claim("endpoint", segment, m.name);
+        this.endpoints.set(segment, e);
       }
       if (m.hooks) this.hooks.push(m.hooks);
     }

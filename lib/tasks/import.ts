@@ -1,0 +1,208 @@
+/**
+ * The worker of an import task: the uploaded file split into members by the collection's kind,
+ * each validated and written as a PUT would be (one conditional transaction, under the guard that
+ * the task still holds the collection), so a bad object, a UID clash or the quota is reported for
+ * that UID and the rest land. Members are named by their UID, so importing a file again finds
+ * what it wrote before: `skip` leaves it, `replace` writes it anew, `fail` reports it. Progress
+ * (and the lease on the collection) is recorded every few objects; a task cancelled meanwhile stops
+ * after the object in flight.
+ */
+import { createHash } from "node:crypto";
+import { DavError, fromStoreError } from "../errors.js";
+import { EtagMismatch, UidConflict } from "../store/errors.js";
+import { getObjects, putObject, type NewObject } from "../store/objects.js";
+import { getCollection, type CollectionRecord } from "../store/collections.js";
+import {
+  finishTask,
+  LeaseLost,
+  MAX_TASK_ERRORS,
+  readUpload,
+  recordProgress,
+  taskGuard,
+  TaskEnded,
+  type TaskRecord,
+} from "../store/tasks.js";
+import type { UserRecord } from "../store/users.js";
+import type { DavContext } from "../webdav/context.js";
+import type { Registry } from "../webdav/registry.js";
+
+/**
+ * Objects are taken ten at a time: one BatchGetItem tells which are there already, and progress
+ * (with the lease, and the check for a cancel) is recorded after each ten, so a cancel stops the
+ * task within ten objects of the one in flight.
+ */
+const CHUNK = 10;
+
+/** A member name from a UID: the UID itself where it is a safe name, else a digest of it. */
+export function memberName(uid: string, extension: string): string {
+  if (/^[A-Za-z0-9@._+-]{1,200}$/.test(uid) && !uid.startsWith(".")) return `${uid}${extension}`;
+  return `${createHash("sha256").update(uid).digest("base64url").slice(0, 32)}${extension}`;
+}
+
+/** The UID a body names, for reporting an object that did not validate. */
+const uidHint = (body: Buffer) =>
+  /^UID[;:](?:[^:\r\n]*:)?([^\r\n]*)/m.exec(body.toString("utf8"))?.[1]?.trim() ?? "";
+
+export interface ImportHooks {
+  /** Called after each object (tests stop a worker there, as a crash would). */
+  afterObject?(index: number): Promise<void> | void;
+}
+
+export async function runImport(
+  ctx: DavContext,
+  registry: Registry,
+  user: UserRecord,
+  first: TaskRecord,
+  hooks: ImportHooks = {},
+): Promise<void> {
+  const store = ctx.store;
+  const task: TaskRecord = { ...first, errors: [...first.errors] };
+  const fail = (uid: string, reason: string) => {
+    task.failed++;
+    if (task.errors.length < MAX_TASK_ERRORS) task.errors.push({ uid, reason });
+  };
+  try {
+    const ref = { kind: task.collection.kind, owner: task.owner, name: task.collection.name };
+    const col = await getCollection(store, ref);
+    if (!col || col.id !== task.collection.id) {
+      fail("", "The collection was deleted.");
+      await finishTask(store, task, "failed");
+      return;
+    }
+    const type = registry.collectionType(col.kind);
+    const imports = type.imports!;
+    let bodies: Buffer[];
+    try {
+      bodies = imports.split(await readUpload(store, task));
+    } catch (err) {
+      fail("", err instanceof DavError ? err.message : "The file could not be read.");
+      await finishTask(store, task, "failed");
+      return;
+    }
+    task.total = bodies.length;
+    const run = new ImportRun(ctx, registry, user, task, col, imports.extension, fail);
+    for (let i = task.next; i < bodies.length; i += CHUNK) {
+      const chunk = bodies.slice(i, i + CHUNK).map((body) => run.validate(body));
+      const names = chunk.flatMap((v) => (v ? [v.name] : []));
+      // What an earlier import (or a client) stored under these names: skipped or reported without a write.
+      const present =
+        task.onConflict === "replace" ? new Map() : await getObjects(store, col.id, names, false);
+      for (let j = 0; j < chunk.length; j++) {
+        const v = chunk[j];
+        if (v && present.has(v.name)) run.exists(v.member.uid);
+        else if (v) await run.write(v.member, v.name);
+        task.next = i + j + 1;
+        await hooks.afterObject?.(i + j);
+      }
+      if ((await recordProgress(store, task, ctx.config.taskLeaseMs)) === "cancelled") break;
+    }
+    await finishTask(store, task, "done");
+  } catch (err) {
+    // Another worker holds the collection now (this one's lease ran out), or the task ended: stop quietly.
+    if (err instanceof LeaseLost || err instanceof TaskEnded) return;
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "import task failed",
+        task: task.id,
+        error: String((err as Error)?.message ?? err),
+      }),
+    );
+    fail("", "The import stopped on an internal error.");
+    await finishTask(store, task, "failed").catch(() => undefined);
+  }
+}
+
+/** One import's writes, with the collection as its last write left it (which saves a read per object). */
+class ImportRun {
+  constructor(
+    private readonly ctx: DavContext,
+    private readonly registry: Registry,
+    private readonly user: UserRecord,
+    private readonly task: TaskRecord,
+    /** The collection as the task found it (its component set cannot change). */
+    private readonly target: CollectionRecord,
+    private readonly extension: string,
+    private readonly fail: (uid: string, reason: string) => void,
+  ) {
+    this.col = target;
+  }
+
+  /** The collection as this run's last write left it; undefined: read it afresh. */
+  private col: CollectionRecord | undefined;
+
+  private get type() {
+    return this.registry.collectionType(this.task.collection.kind);
+  }
+
+  /** The member a body makes, validated as a PUT's would be, and its name; undefined (and reported) when refused. */
+  validate(body: Buffer): { member: Omit<NewObject, "name">; name: string } | undefined {
+    try {
+      const member = this.type.validateMember(this.target, body, undefined, this.ctx.config, "");
+      return { member, name: memberName(member.uid, this.extension) };
+    } catch (err) {
+      if (!(err instanceof DavError)) throw err;
+      this.fail(uidHint(body), err.message);
+      return undefined;
+    }
+  }
+
+  /** The UID is in the collection already: skipped, or reported under on-conflict=fail. */
+  exists(uid: string): void {
+    if (this.task.onConflict === "fail") this.fail(uid, "The UID exists in the collection already.");
+    else this.task.skipped++;
+  }
+
+  async write(member: Omit<NewObject, "name">, name: string): Promise<void> {
+    let failure: unknown;
+    try {
+      return await this.put(member, name, this.task.onConflict === "replace");
+    } catch (err) {
+      if (err instanceof LeaseLost) throw err;
+      // There already, under this name (written meanwhile) or another one (a client's).
+      if (err instanceof EtagMismatch || err instanceof UidConflict) {
+        if (this.task.onConflict !== "replace") return this.exists(member.uid);
+      }
+      failure = err;
+      if (err instanceof UidConflict) {
+        try {
+          return await this.put(member, err.existingName, true);
+        } catch (again) {
+          if (again instanceof LeaseLost) throw again;
+          failure = again;
+        }
+      }
+    }
+    const answer = fromStoreError(failure);
+    if (answer instanceof DavError) return this.fail(member.uid, answer.message);
+    throw failure;
+  }
+
+  private async put(member: Omit<NewObject, "name">, name: string, replace: boolean): Promise<void> {
+    const { ctx, registry, task } = this;
+    const ref = { kind: task.collection.kind, owner: task.owner, name: task.collection.name };
+    const w = {
+      ctx,
+      user: this.user,
+      col: this.target,
+      name,
+      op: "put" as const,
+      membership: true,
+      tokens: [],
+    };
+    const first = this.col;
+    // Until this write is known to have advanced the sequence, the next one reads the collection afresh.
+    this.col = undefined;
+    const result = await putObject(ctx.store, ref, { ...member, name }, replace ? {} : { ifNoneMatch: "*" }, {
+      first,
+      guards: [taskGuard(task), ...registry.guards(w)],
+      quota: ctx.config.quotaBytes,
+    });
+    if (first && result.created) {
+      this.col = { ...first, seq: first.seq + 1, bytes: first.bytes + member.body.length };
+    }
+    await registry.afterWrite({ ...w, etag: result.etag });
+    if (result.created) task.created++;
+    else task.updated++;
+  }
+}

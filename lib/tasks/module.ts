@@ -1,0 +1,218 @@
+/**
+ * The tasks module: bulk import as a task. `POST` of a whole file to a calendar or address book
+ * starts an import (202, Location /tasks/<id>); `/tasks/<id>` answers its state as JSON (GET) and
+ * takes a cancel (PATCH, RFC 5789, with a JSON merge patch, RFC 7396). One task runs on a
+ * collection at a time: the lock is a DynamoDB item written on condition (lib/store/tasks.ts), and
+ * a second start answers 409 with JSON naming the running task. Task errors are JSON too.
+ */
+import { JsonProblem } from "../errors.js";
+import { mediaType, type DavResponse } from "../http/message.js";
+import { EtagMismatch } from "../store/errors.js";
+import {
+  cancelTask,
+  getTask,
+  startTask,
+  taskEtag,
+  TaskConflict,
+  TaskEnded,
+  type OnConflict,
+  type TaskRecord,
+} from "../store/tasks.js";
+import { collectionHref, nests, type Address } from "../webdav/paths.js";
+import type { DavModule, Endpoint, RequestContext, ResourceContext } from "../webdav/registry.js";
+import { runImport } from "./import.js";
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): DavResponse => ({
+  status,
+  headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  body: `${JSON.stringify(body)}\n`,
+});
+
+export const taskHref = (id: string) => `/tasks/${id}`;
+
+/** The task as clients read it. */
+export function taskView(t: TaskRecord) {
+  return {
+    id: t.id,
+    kind: t.kind,
+    collection: collectionHref(t.collection.kind, t.owner, t.collection.name),
+    state: t.state,
+    created: t.created,
+    updated: t.updated,
+    skipped: t.skipped,
+    failed: t.failed,
+    total: t.total,
+    errors: t.errors,
+    started: t.started,
+    ...(t.finished ? { finished: t.finished } : {}),
+  };
+}
+
+const KIND_NAMES: Record<string, string> = { calendar: "calendar", addressbook: "address book" };
+
+interface ImportPlan {
+  onConflict: OnConflict;
+}
+
+function prepareImport(m: RequestContext): ImportPlan {
+  const params = new URLSearchParams(m.req.query);
+  const onConflict = params.get("on-conflict") ?? "skip";
+  if (onConflict !== "skip" && onConflict !== "replace" && onConflict !== "fail") {
+    throw new JsonProblem(400, {
+      code: "BadParameter",
+      message: "on-conflict is skip, replace or fail.",
+    });
+  }
+  return { onConflict };
+}
+
+async function startImport(m: ResourceContext, plan: ImportPlan): Promise<DavResponse> {
+  const t = m.target;
+  const imports = t.type === "collection" ? m.registry.collectionType(t.col.kind).imports : undefined;
+  if (t.type !== "collection" || !imports) {
+    throw new JsonProblem(
+      405,
+      { code: "NotImportable", message: "Files are imported into a calendar or an address book." },
+      { allow: "OPTIONS" },
+    );
+  }
+  const type = mediaType(m.req.headers["content-type"]);
+  if (!imports.mediaTypes.includes(type)) {
+    throw new JsonProblem(415, {
+      code: "UnsupportedMediaType",
+      message: `A ${KIND_NAMES[t.col.kind] ?? t.col.kind} imports ${imports.mediaTypes.join(" or ")}, not ${type || "a body without a Content-Type"}.`,
+    });
+  }
+  if (m.req.body.length === 0)
+    throw new JsonProblem(400, { code: "EmptyFile", message: "The file is empty." });
+  let task: TaskRecord;
+  try {
+    task = await startTask(m.ctx.store, {
+      owner: t.col.owner,
+      kind: "import",
+      col: t.col,
+      onConflict: plan.onConflict,
+      upload: m.req.body,
+      contentType: type,
+      leaseMs: m.ctx.config.taskLeaseMs,
+    });
+  } catch (err) {
+    if (err instanceof TaskConflict) {
+      const what = err.runningKind === "import" ? "An import" : "An export";
+      throw new JsonProblem(
+        409,
+        {
+          code: "TaskConflict",
+          message: `${what} is already running on this ${KIND_NAMES[t.col.kind] ?? "collection"}.`,
+          task: err.runningKind,
+          runningTaskId: err.runningTaskId,
+        },
+        { location: taskHref(err.runningTaskId) },
+      );
+    }
+    throw err;
+  }
+  // Locally the worker runs in this process; the request returns at once.
+  void runImport(m.ctx, m.registry, m.user, task);
+  return json(202, taskView(task), { location: taskHref(task.id), etag: taskEtag(task) });
+}
+
+const notFound = () => new JsonProblem(404, { code: "NotFound", message: "There is no such task." });
+
+/** `/tasks/<id>`: GET its state, PATCH to cancel it. */
+const tasksEndpoint: Endpoint = async (m, segments) => {
+  if (segments.length !== 1) throw notFound();
+  const id = segments[0];
+  if (m.req.method !== "GET" && m.req.method !== "HEAD" && m.req.method !== "PATCH") {
+    throw new JsonProblem(
+      405,
+      { code: "MethodNotAllowed", message: `${m.req.method} is not supported on a task.` },
+      {
+        allow: "GET, HEAD, PATCH",
+      },
+    );
+  }
+  // Another user's task does not exist for this one.
+  const task = /^[0-9a-f-]{36}$/.test(id) ? await getTask(m.ctx.store, m.user.name, id) : undefined;
+  if (!task) throw notFound();
+  if (m.req.method !== "PATCH") {
+    const answer = json(200, taskView(task), { etag: taskEtag(task) });
+    return m.req.method === "HEAD" ? { ...answer, body: undefined } : answer;
+  }
+  return cancel(m, task);
+};
+
+/** RFC 5789 PATCH with a JSON merge patch (RFC 7396): the one change a task takes is `{"state":"cancelled"}`. */
+async function cancel(m: Parameters<Endpoint>[0], task: TaskRecord): Promise<DavResponse> {
+  const type = mediaType(m.req.headers["content-type"]);
+  if (type !== "application/merge-patch+json") {
+    throw new JsonProblem(
+      415,
+      {
+        code: "UnsupportedPatch",
+        message: "A task takes a JSON merge patch (application/merge-patch+json).",
+      },
+      { "accept-patch": "application/merge-patch+json" },
+    );
+  }
+  let patch: unknown;
+  try {
+    patch = JSON.parse(m.req.body.toString("utf8"));
+  } catch {
+    throw new JsonProblem(400, { code: "MalformedPatch", message: "The patch is not JSON." });
+  }
+  if (
+    typeof patch !== "object" ||
+    patch === null ||
+    Array.isArray(patch) ||
+    Object.keys(patch).length !== 1 ||
+    (patch as Record<string, unknown>).state !== "cancelled"
+  ) {
+    throw new JsonProblem(422, {
+      code: "UnprocessablePatch",
+      message: 'The one change a task takes is {"state":"cancelled"}.',
+    });
+  }
+  const ifMatch = m.req.headers["if-match"]?.trim();
+  let version: number | undefined;
+  if (ifMatch && ifMatch !== "*") {
+    const match = ifMatch
+      .split(",")
+      .map((s) => s.trim())
+      .find((tag) => tag === taskEtag(task));
+    if (!match) throw precondition(task);
+    version = task.version;
+  }
+  try {
+    const cancelled = await cancelTask(m.ctx.store, task.owner, task.id, version);
+    return json(200, taskView(cancelled), { etag: taskEtag(cancelled) });
+  } catch (err) {
+    if (err instanceof EtagMismatch) throw precondition(task);
+    if (err instanceof TaskEnded) {
+      throw new JsonProblem(409, {
+        code: "TaskEnded",
+        message: `The task is ${err.state} already; only a running task can be cancelled.`,
+        state: err.state,
+        task: taskHref(task.id),
+      });
+    }
+    throw err;
+  }
+}
+
+const precondition = (task: TaskRecord) =>
+  new JsonProblem(
+    412,
+    { code: "PreconditionFailed", message: "The task changed since that ETag (If-Match)." },
+    {
+      etag: taskEtag(task),
+    },
+  );
+
+const importable = (a: Address) => a.type === "collection" && !nests(a.kind);
+
+export const tasks: DavModule = {
+  name: "tasks",
+  methods: { POST: { allowedOn: importable, prepare: prepareImport, run: startImport } },
+  endpoints: { tasks: tasksEndpoint },
+};
