@@ -10,7 +10,7 @@
 import { BadRequest } from "../errors.js";
 import { PRODID } from "./freebusy.js";
 
-interface Piece {
+export interface Piece {
   name: string;
   /** The component's lines as in the file (folded lines stay folded). */
   lines: string[];
@@ -31,8 +31,14 @@ function logicalLines(text: string): { raw: string[]; value: string }[] {
   return out;
 }
 
-export function splitCalendar(body: Buffer): Buffer[] {
-  const text = body.toString("utf8").replace(/^\uFEFF/, "");
+/** The components of an iCalendar text, cut on the text: VTIMEZONEs by TZID, the others in order. */
+export function calendarComponents(text: string): {
+  timezones: Map<string, string[]>;
+  pieces: Piece[];
+  prodid?: string;
+  calscale?: string;
+  calendars: number;
+} {
   const timezones = new Map<string, string[]>();
   const pieces: Piece[] = [];
   let prodid: string | undefined;
@@ -89,6 +95,12 @@ export function splitCalendar(body: Buffer): Buffer[] {
         current!.tzids.add(m[1].replace(/^"|"$/g, ""));
     }
   }
+  return { timezones, pieces, prodid, calscale, calendars };
+}
+
+export function splitCalendar(body: Buffer): Buffer[] {
+  const text = body.toString("utf8").replace(/^\uFEFF/, "");
+  const { timezones, pieces, prodid, calscale, calendars } = calendarComponents(text);
   if (calendars === 0) throw new BadRequest("The file holds no VCALENDAR.");
   const groups = new Map<string, Piece[]>();
   let anonymous = 0;

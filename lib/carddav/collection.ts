@@ -10,7 +10,7 @@ import type { CollectionType } from "../webdav/registry.js";
 import { card } from "../xml/names.js";
 import { validateVcard } from "./validate.js";
 import { vcardVariants } from "./versions.js";
-import { splitVcards } from "./vcard-text.js";
+import { cardText, splitVcards } from "./vcard-text.js";
 
 const VCARD_TYPES = [
   "text/vcard",
@@ -52,5 +52,13 @@ export const addressBooks: CollectionType = {
     split: splitVcards,
     extension: ".vcf",
   },
+  exporter: () => ({
+    head: "",
+    member: (body) => {
+      const text = cardText(body);
+      return text.endsWith("\n") ? text : `${text}\r\n`;
+    },
+    tail: "",
+  }),
   export: (_col, bodies) => bodies.map((b) => (b.endsWith("\n") ? b : `${b}\r\n`)).join(""),
 };

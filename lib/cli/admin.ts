@@ -12,16 +12,22 @@ import { createUser, listUsers, removeUser, setPassword, USER_NAME, type Store }
 import { startDynamoLocal } from "../local/dynamodb-local.js";
 import { dataDirFromEnv, LOCAL_TABLE, readInstance } from "../local/instance.js";
 import { mkdirSync } from "node:fs";
+import type { OnConflict } from "../store/tasks.js";
+import { exportFile, importFile } from "./transfer.js";
 
 export interface AdminIO {
   out(line: string): void;
   err(line: string): void;
+  /** On a terminal: redraw one progress line. */
+  progress?(line: string): void;
 }
 
 const USAGE = `usage: npm run admin -- user add NAME [--password P] [--email E]
        npm run admin -- user list
        npm run admin -- user passwd NAME [--password P]
-       npm run admin -- user remove NAME`;
+       npm run admin -- user remove NAME
+       npm run admin -- import USER/COLLECTION FILE [--on-conflict skip|replace|fail]
+       npm run admin -- export USER/COLLECTION [FILE]`;
 
 /** The CLI cannot do what was asked, and says why. */
 class Refused extends Error {}
@@ -93,6 +99,7 @@ export async function runAdmin(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const [noun, verb, name] = args;
+  if (noun === "import" || noun === "export") return transfer(args, io, env);
   if (noun !== "user" || !["add", "list", "passwd", "remove"].includes(verb ?? "")) {
     io.err(USAGE);
     return 2;
@@ -150,6 +157,31 @@ export async function runAdmin(
     }
     // Name what the CLI was talking to, e.g. a running server that has gone away meanwhile.
     throw new Error(`${target.describe}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await target.close();
+  }
+}
+
+async function transfer(args: string[], io: AdminIO, env: NodeJS.ProcessEnv): Promise<number> {
+  const [noun, spec, file] = args;
+  const onConflict = option(args, "--on-conflict") ?? "skip";
+  if (!spec || (noun === "import" && !file) || !["skip", "replace", "fail"].includes(onConflict)) {
+    io.err(USAGE);
+    return 2;
+  }
+  let target: Target;
+  try {
+    target = await openTarget(env);
+  } catch (err) {
+    if (!(err instanceof Refused)) throw err;
+    io.err(err.message);
+    return 1;
+  }
+  try {
+    if (noun === "import") return await importFile(target.store, spec, file!, onConflict as OnConflict, io);
+    // Without a file the export goes to stdout, so the messages go to stderr.
+    const quiet = file ? io : { ...io, out: io.err, progress: undefined };
+    return await exportFile(target.store, spec, file?.startsWith("--") ? undefined : file, quiet);
   } finally {
     await target.close();
   }

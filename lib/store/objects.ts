@@ -29,7 +29,7 @@ import {
 import { noFolderPart } from "./folders.js";
 import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
 import { colPk, objectKey, uidKey } from "./keys.js";
-import { queryAll, type Item } from "./query.js";
+import { queryAll, queryPages, type Item } from "./query.js";
 import { backoff, RETRY, withRetries } from "./transact.js";
 import { absent, allOf, anyOf, equals, guardFailure, WriteTx, type Guard, type TxFailures } from "./tx.js";
 
@@ -125,6 +125,26 @@ export function listObjects(store: Store, colId: string, withBody = false): Prom
     },
     objectFromItem,
   );
+}
+
+/**
+ * The members of a collection with their bodies, a page at a time (`pageSize` members), for an
+ * export that never holds the whole collection.
+ */
+export async function* memberPages(
+  store: Store,
+  colId: string,
+  pageSize = 100,
+): AsyncGenerator<ObjectRecord[]> {
+  for await (const items of queryPages(store, {
+    KeyConditionExpression: "pk = :p AND begins_with(sk, :o)",
+    ExpressionAttributeValues: { ":p": { S: colPk(colId) }, ":o": { S: "O#" } },
+    ...projection(true),
+    ConsistentRead: true,
+    Limit: pageSize,
+  })) {
+    yield items.map(objectFromItem);
+  }
 }
 
 /** Read many members by name with BatchGetItem (100 keys a call), retrying unprocessed keys. */

@@ -178,6 +178,8 @@ export interface CollectionType {
   ): Omit<NewObject, "name">;
   /** GET on the collection: every member in one document of `contentType` (export, subscription). */
   export?(col: CollectionRecord, bodies: string[]): string;
+  /** The same export member by member, for a writer that streams it (the CLI's export). */
+  exporter?(col: CollectionRecord): Exporter;
   /** GET on the collection, for a kind without an export: an index of what it holds, from metadata. */
   index?(col: CollectionRecord, folders: CollectionRecord[], members: ObjectRecord[]): string;
   /** Clients may keep dead properties on members (PROPPATCH on a file, RFC 4918 §9.2). */
@@ -192,6 +194,13 @@ export interface CollectionType {
     /** The name suffix of a member an import makes (`.ics`). */
     extension: string;
   };
+}
+
+/** An export written as it is read: the head, each member's part, the tail. */
+export interface Exporter {
+  head: string;
+  member(body: Buffer): string;
+  tail: string;
 }
 
 /** A member served in a form other than the one stored, with an ETag of its own. */
