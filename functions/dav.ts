@@ -11,7 +11,10 @@ import {
   type FrontDoorResult,
 } from "../lib/http/lambda-events.js";
 import { createDynamoClient, storeConfigFromEnv } from "../lib/store/client.js";
-import { defaultServerConfig, handle, type DavContext, type DavServer } from "../lib/server.js";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { defaultServerConfig, handle, MODULES, type DavContext, type DavServer } from "../lib/server.js";
+import { resumeImport } from "../lib/tasks/import.js";
+import { Registry } from "../lib/webdav/registry.js";
 
 /** `dav`: the server to answer with (tests assemble one with extra modules); the standard one by default. */
 export function createHandler(getContext: () => DavContext, dav: Pick<DavServer, "handle"> = { handle }) {
@@ -37,14 +40,70 @@ export function createHandler(getContext: () => DavContext, dav: Pick<DavServer,
 
 let context: DavContext | undefined;
 
-/** Built on first use from the environment (TABLE_NAME, DYNAMODB_ENDPOINT, DAV_*), then reused while warm. */
-export const handler = createHandler(() => {
+/** Sends a started task to the worker function (DAV_TASK_WORKER), which runs it on its own time. */
+function taskDispatcher(workerName: string, invoke: Invoker = lambdaInvoker()) {
+  return (task: { owner: string; id: string }) => invoke(workerName, task);
+}
+
+export type Invoker = (functionName: string, payload: { owner: string; id: string }) => Promise<void>;
+
+/** An asynchronous invocation (InvocationType Event): the caller does not wait for the run. */
+function lambdaInvoker(): Invoker {
+  let client: LambdaClient | undefined;
+  return async (functionName, payload) => {
+    client ??= new LambdaClient({});
+    await client.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: "Event",
+        Payload: Buffer.from(JSON.stringify(payload)),
+      }),
+    );
+  };
+}
+
+function contextFromEnv(): DavContext {
   if (!context) {
     const storeConfig = storeConfigFromEnv();
+    const worker = process.env.DAV_TASK_WORKER;
     context = {
       store: { client: createDynamoClient(storeConfig), tableName: storeConfig.tableName },
       config: defaultServerConfig(),
+      ...(worker ? { dispatchTask: taskDispatcher(worker) } : {}),
     };
   }
   return context;
-});
+}
+
+/** Built on first use from the environment (TABLE_NAME, DYNAMODB_ENDPOINT, DAV_*), then reused while warm. */
+export const handler = createHandler(contextFromEnv);
+
+/** A minute is kept for the last objects, the checkpoint and the next invocation. */
+const RESERVE_MS = 60_000;
+
+/**
+ * The worker function's entry point (`index.worker`): one turn at a task. When the invocation's
+ * time is nearly up the task stops at its checkpoint and the worker invokes itself to resume it,
+ * so an import is never bound by one invocation's timeout.
+ */
+export function createWorker(
+  getContext: () => DavContext,
+  invoke: Invoker = lambdaInvoker(),
+  registry = new Registry(MODULES),
+) {
+  return async (
+    event: { owner: string; id: string },
+    lambdaContext: { functionName: string; getRemainingTimeInMillis(): number },
+  ): Promise<{ outcome: string }> => {
+    const outcome = await resumeImport(
+      getContext(),
+      registry,
+      event,
+      () => lambdaContext.getRemainingTimeInMillis() < RESERVE_MS,
+    );
+    if (outcome === "paused") await invoke(lambdaContext.functionName, event);
+    return { outcome };
+  };
+}
+
+export const worker = createWorker(contextFromEnv);

@@ -15,7 +15,10 @@ export interface Piece {
   /** The component's lines as in the file (folded lines stay folded). */
   lines: string[];
   uid?: string;
+  /** A VTIMEZONE's own TZID. */
+  tzid?: string;
   tzids: Set<string>;
+  bytes: number;
 }
 
 /** Logical lines: a folded line (RFC 5545 §3.1) is one, with its physical lines kept as they were. */
@@ -61,7 +64,7 @@ export function calendarComponents(text: string): {
         continue;
       }
       if (begin) {
-        current = { name: begin, lines: [...raw], tzids: new Set() };
+        current = { name: begin, lines: [...raw], tzids: new Set(), bytes: 0 };
         depth = 2;
         continue;
       }
@@ -71,17 +74,14 @@ export function calendarComponents(text: string): {
       continue;
     }
     current!.lines.push(...raw);
+    for (const r of raw) current!.bytes += Buffer.byteLength(r) + 2;
     if (begin) depth++;
     else if (end) {
       depth--;
       if (depth === 1) {
         const piece = current!;
         if (piece.name === "VTIMEZONE") {
-          const tzid = piece.lines
-            .map((l) => /^TZID:(.*)$/i.exec(l)?.[1])
-            .find((v) => v !== undefined)
-            ?.trim();
-          if (tzid !== undefined) timezones.set(tzid, piece.lines);
+          if (piece.tzid !== undefined) timezones.set(piece.tzid, piece.lines);
         } else pieces.push(piece);
         current = undefined;
       }
@@ -91,14 +91,24 @@ export function calendarComponents(text: string): {
         const uid = /^UID(?:;[^:]*)?:(.*)$/i.exec(value)?.[1];
         if (uid !== undefined) current!.uid = uid.trim();
       }
+      // The unfolded value: a long TZID is often folded, and may carry parameters.
+      if (depth === 2 && current!.name === "VTIMEZONE" && current!.tzid === undefined) {
+        const tzid = /^TZID(?:;[^:]*)?:(.*)$/i.exec(value)?.[1];
+        if (tzid !== undefined) current!.tzid = tzid.trim();
+      }
       for (const m of value.matchAll(/;TZID=("[^"]*"|[^;:]*)/gi))
         current!.tzids.add(m[1].replace(/^"|"$/g, ""));
     }
   }
+  // A component the file never closes (a cut-short file) still goes to validation, which names it.
+  if (current && current.name !== "VTIMEZONE") pieces.push(current);
   return { timezones, pieces, prodid, calscale, calendars };
 }
 
-export function splitCalendar(body: Buffer): Buffer[] {
+export function splitCalendar(
+  body: Buffer,
+  maxBytes = Infinity,
+): Array<Buffer | { uid: string; reason: string }> {
   const text = body.toString("utf8").replace(/^\uFEFF/, "");
   const { timezones, pieces, prodid, calscale, calendars } = calendarComponents(text);
   if (calendars === 0) throw new BadRequest("The file holds no VCALENDAR.");
@@ -106,10 +116,22 @@ export function splitCalendar(body: Buffer): Buffer[] {
   let anonymous = 0;
   for (const p of pieces) {
     const key = p.uid ? `u:${p.uid}` : `n:${anonymous++}`;
-    groups.set(key, [...(groups.get(key) ?? []), p]);
+    const group = groups.get(key);
+    if (group) group.push(p);
+    else groups.set(key, [p]);
   }
   return [...groups.values()].map((group) => {
     const wanted = new Set(group.flatMap((p) => [...p.tzids]));
+    // Counted before it is built: a huge VTIMEZONE shared by thousands of events must not be copied into each.
+    const size =
+      group.reduce((n, p) => n + p.bytes, 0) +
+      [...wanted].reduce((n, tzid) => n + (timezones.get(tzid)?.join("\r\n").length ?? 0), 0);
+    if (size > maxBytes) {
+      return {
+        uid: group[0].uid ?? "",
+        reason: `The object would be ${size} bytes with its time zones; the limit is ${maxBytes}.`,
+      };
+    }
     const lines = [
       "BEGIN:VCALENDAR",
       "VERSION:2.0",

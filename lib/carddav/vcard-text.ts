@@ -78,8 +78,30 @@ export function parseVcards(text: string): JCard[] {
   return (Array.isArray(parsed) && typeof parsed[0] === "string" ? [parsed] : parsed) as JCard[];
 }
 
-/** An import file cut into its vCards, each byte for byte as it stands in the file (validated one by one). */
+/**
+ * An import file cut into its vCards, each byte for byte as it stands in the file (validated one
+ * by one), in one pass over the lines: a card the file never closes runs to the end and is refused
+ * by validation, never merged silently with the next one.
+ */
 export function splitVcards(body: Buffer): Buffer[] {
-  const cards = cardText(body).match(/^BEGIN:VCARD[ \t]*\r?\n[\s\S]*?^END:VCARD[ \t]*(?:\r?\n|$)/gim) ?? [];
+  const cards: string[] = [];
+  let current: string[] | undefined;
+  for (const line of cardText(body).split(/(?<=\n)/)) {
+    const bare = line
+      .replace(/[\r\n]+$/, "")
+      .trimEnd()
+      .toUpperCase();
+    if (bare === "BEGIN:VCARD") {
+      if (current) cards.push(current.join(""));
+      current = [line];
+    } else if (current) {
+      current.push(line);
+      if (bare === "END:VCARD") {
+        cards.push(current.join(""));
+        current = undefined;
+      }
+    }
+  }
+  if (current) cards.push(current.join(""));
   return cards.map((c) => Buffer.from(c));
 }

@@ -79,7 +79,7 @@ export async function importFile(
     throw err;
   }
   io.out(`importing ${file} into ${spec} as task ${task.id}`);
-  const total = imports.split(upload).length;
+  const total = imports.split(upload, config.maxResourceSize).length;
   let lastLine = -1;
   await runImport({ store, config }, registry, user, task, {
     afterObject(i) {

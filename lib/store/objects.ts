@@ -245,6 +245,8 @@ export interface WriteOptions {
   guards?: readonly Guard[];
   /** Bytes the collection may hold (RFC 4331); a write past it fails with QuotaExceeded. */
   quota?: number;
+  /** The collection must be this one (an import's): another of the same name is ParentMissing. */
+  collectionId?: string;
 }
 
 /**
@@ -364,11 +366,16 @@ class Rounds {
     this.col = options.first;
     this.known = options.existing;
     this.guards = options.guards ?? [];
+    this.collectionId = options.collectionId;
   }
+
+  private readonly collectionId: string | undefined;
 
   async collection(): Promise<CollectionRecord> {
     this.col ??= await getCollection(this.store, this.ref);
-    if (!this.col) throw new ParentMissing("the collection does not exist");
+    if (!this.col || (this.collectionId !== undefined && this.col.id !== this.collectionId)) {
+      throw new ParentMissing("the collection does not exist");
+    }
     return this.col;
   }
 

@@ -16,7 +16,7 @@ import { BatchWriteItemCommand, GetItemCommand, type AttributeValue } from "@aws
 import { randomUUID } from "node:crypto";
 import type { Store } from "./client.js";
 import type { CollectionRecord } from "./collections.js";
-import { EtagMismatch, StoreError } from "./errors.js";
+import { ConcurrentModification, EtagMismatch, StoreError } from "./errors.js";
 import type { CollectionKind } from "./keys.js";
 import { colPk } from "./keys.js";
 import { queryAll, type Item } from "./query.js";
@@ -92,8 +92,22 @@ export class TaskEnded extends StoreError {
   }
 }
 
-/** The worker's lease ran out and another task holds the collection now: it must stop writing. */
-export class LeaseLost extends StoreError {}
+/**
+ * The worker must stop writing: its lease ran out and another task holds the collection, the lock
+ * is gone with the collection (`gone`), or a client cancelled the task (`cancelled`).
+ */
+export class LeaseLost extends StoreError {
+  constructor(
+    message: string,
+    readonly reason: "taken" | "gone" | "cancelled" = "taken",
+  ) {
+    super(message);
+  }
+}
+
+/** At most this many characters of a UID or reason go into the task record (it must stay one item). */
+const MAX_ERROR_TEXT = 256;
+const clip = (s: string) => (s.length > MAX_ERROR_TEXT ? `${s.slice(0, MAX_ERROR_TEXT)}…` : s);
 
 function taskFromItem(item: Item): TaskRecord {
   const n = (a: string) => Number(item[a]?.N ?? 0);
@@ -164,6 +178,11 @@ export interface NewTask {
  * with TaskConflict naming that task; the stored upload then expires by its TTL.
  */
 export async function startTask(store: Store, input: NewTask): Promise<TaskRecord> {
+  // A live lock refuses the task before its upload is stored (the write's condition decides all the same).
+  const live = await lockItem(store, input.col.id);
+  if (live && Number(live.leaseUntil.N) >= Date.now()) {
+    throw new TaskConflict(live.taskId.S!, live.kind.S as TaskKind);
+  }
   const id = randomUUID();
   const parts = Math.max(1, Math.ceil(input.upload.length / PART_BYTES));
   await writeParts(store, input.owner, id, input.upload, parts);
@@ -222,11 +241,15 @@ export async function startTask(store: Store, input: NewTask): Promise<TaskRecor
     const failed = await tx.commit();
     if (!failed) return task;
     const holder = failed.old("lock");
-    if (holder && Number(holder.leaseUntil.N) >= now)
+    if (holder && Number(holder.leaseUntil.N) >= now) {
+      await deleteParts(store, input.owner, id, parts);
       throw new TaskConflict(holder.taskId.S!, holder.kind.S as TaskKind);
+    }
     // The lock changed hands, or the stale task ended, between the reads and the write: look again.
-    if (attempt >= 3)
-      throw new TaskConflict(holder?.taskId.S ?? "", (holder?.kind.S as TaskKind) ?? "import");
+    if (attempt >= 3) {
+      await deleteParts(store, input.owner, id, parts);
+      throw new ConcurrentModification("the collection's task lock kept changing hands");
+    }
   }
 }
 
@@ -235,6 +258,22 @@ async function lockItem(store: Store, colId: string): Promise<Item | undefined> 
     new GetItemCommand({ TableName: store.tableName, Key: lockKey(colId), ConsistentRead: true }),
   );
   return Item;
+}
+
+/** Remove a refused task's upload at once (the TTL would only take it in a week). */
+async function deleteParts(store: Store, owner: string, id: string, parts: number): Promise<void> {
+  for (let i = 0; i < parts; i += 25) {
+    let requests = Array.from({ length: Math.min(25, parts - i) }, (_, k) => ({
+      DeleteRequest: { Key: partKey(owner, id, i + k) },
+    }));
+    for (let attempt = 0; requests.length; attempt++) {
+      const res = await store.client.send(
+        new BatchWriteItemCommand({ RequestItems: { [store.tableName]: requests } }),
+      );
+      requests = (res.UnprocessedItems?.[store.tableName] ?? []) as typeof requests;
+      if (requests.length) await backoff(attempt);
+    }
+  }
 }
 
 async function writeParts(store: Store, owner: string, id: string, upload: Buffer, parts: number) {
@@ -277,13 +316,23 @@ export async function getTask(store: Store, owner: string, id: string): Promise<
   return Item ? taskFromItem(Item) : undefined;
 }
 
-/** The guard of a task's writes: the task still holds the collection's lock. */
-export function taskGuard(task: Pick<TaskRecord, "id" | "collection">): Guard {
-  return {
-    part: "task",
-    add: (tx) => tx.check("task", lockKey(task.collection.id), equals("taskId", { S: task.id })),
-    failure: () => new LeaseLost("another task holds the collection now"),
-  };
+/**
+ * The guards of a task's writes: the task still holds the collection's lock, and it is still
+ * running (a cancel stops it after the object in flight).
+ */
+export function taskGuards(task: Pick<TaskRecord, "id" | "owner" | "collection">): Guard[] {
+  return [
+    {
+      part: "task",
+      add: (tx) => tx.check("task", lockKey(task.collection.id), equals("taskId", { S: task.id })),
+      failure: (old) => new LeaseLost("the task no longer holds the collection", old ? "taken" : "gone"),
+    },
+    {
+      part: "task-state",
+      add: (tx) => tx.check("task-state", taskKey(task.owner, task.id), equals("state", { S: "running" })),
+      failure: () => new LeaseLost("the task was cancelled", "cancelled"),
+    },
+  ];
 }
 
 /** SET of a task's progress (counters, errors, checkpoint) and the advance of its version. */
@@ -295,7 +344,11 @@ function progressUpdate(task: TaskRecord, extra: Record<string, AttributeValue> 
     failed: { N: String(task.failed) },
     total: { N: String(task.total) },
     next: { N: String(task.next) },
-    errors: { S: JSON.stringify(task.errors.slice(0, MAX_TASK_ERRORS)) },
+    errors: {
+      S: JSON.stringify(
+        task.errors.slice(0, MAX_TASK_ERRORS).map((e) => ({ uid: clip(e.uid), reason: clip(e.reason) })),
+      ),
+    },
     ...extra,
   };
   return (e: Expr) =>
@@ -329,7 +382,7 @@ export async function recordProgress(
     if (state === "cancelled") return "cancelled";
     throw new TaskEnded(state ?? "failed");
   }
-  throw new LeaseLost("another task holds the collection now");
+  throw new LeaseLost("the task no longer holds the collection", failed.old("lock") ? "taken" : "gone");
 }
 
 /**

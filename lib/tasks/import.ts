@@ -9,20 +9,21 @@
  */
 import { createHash } from "node:crypto";
 import { DavError, fromStoreError } from "../errors.js";
-import { EtagMismatch, UidConflict } from "../store/errors.js";
+import { EtagMismatch, ParentMissing, UidConflict } from "../store/errors.js";
 import { getObjects, putObject, type NewObject } from "../store/objects.js";
 import { getCollection, type CollectionRecord } from "../store/collections.js";
 import {
   finishTask,
+  getTask,
   LeaseLost,
   MAX_TASK_ERRORS,
   readUpload,
   recordProgress,
-  taskGuard,
+  taskGuards,
   TaskEnded,
   type TaskRecord,
 } from "../store/tasks.js";
-import type { UserRecord } from "../store/users.js";
+import { getUser, type UserRecord } from "../store/users.js";
 import type { DavContext } from "../webdav/context.js";
 import type { Registry } from "../webdav/registry.js";
 
@@ -46,7 +47,12 @@ const uidHint = (body: Buffer) =>
 export interface ImportHooks {
   /** Called after each object (tests stop a worker there, as a crash would). */
   afterObject?(index: number): Promise<void> | void;
+  /** Asked after each ten objects: true stops the run at a checkpoint (a Lambda running out of time). */
+  shouldPause?(): boolean;
 }
+
+/** How a run ended: the task ended, or it stopped at a checkpoint for another run to resume. */
+export type RunOutcome = "ended" | "paused";
 
 export async function runImport(
   ctx: DavContext,
@@ -54,7 +60,7 @@ export async function runImport(
   user: UserRecord,
   first: TaskRecord,
   hooks: ImportHooks = {},
-): Promise<void> {
+): Promise<RunOutcome> {
   const store = ctx.store;
   const task: TaskRecord = { ...first, errors: [...first.errors] };
   const fail = (uid: string, reason: string) => {
@@ -67,22 +73,24 @@ export async function runImport(
     if (!col || col.id !== task.collection.id) {
       fail("", "The collection was deleted.");
       await finishTask(store, task, "failed");
-      return;
+      return "ended";
     }
     const type = registry.collectionType(col.kind);
     const imports = type.imports!;
-    let bodies: Buffer[];
+    let bodies: ReturnType<typeof imports.split>;
     try {
-      bodies = imports.split(await readUpload(store, task));
+      bodies = imports.split(await readUpload(store, task), ctx.config.maxResourceSize);
     } catch (err) {
       fail("", err instanceof DavError ? err.message : "The file could not be read.");
       await finishTask(store, task, "failed");
-      return;
+      return "ended";
     }
     task.total = bodies.length;
     const run = new ImportRun(ctx, registry, user, task, col, imports.extension, fail);
     for (let i = task.next; i < bodies.length; i += CHUNK) {
-      const chunk = bodies.slice(i, i + CHUNK).map((body) => run.validate(body));
+      const chunk = bodies
+        .slice(i, i + CHUNK)
+        .map((body) => (Buffer.isBuffer(body) ? run.validate(body) : void fail(body.uid, body.reason)));
       const names = chunk.flatMap((v) => (v ? [v.name] : []));
       // What an earlier import (or a client) stored under these names: skipped or reported without a write.
       const present =
@@ -95,11 +103,24 @@ export async function runImport(
         await hooks.afterObject?.(i + j);
       }
       if ((await recordProgress(store, task, ctx.config.taskLeaseMs)) === "cancelled") break;
+      if (hooks.shouldPause?.() && task.next < bodies.length) return "paused";
     }
     await finishTask(store, task, "done");
+    return "ended";
   } catch (err) {
+    // A client cancelled it: record where it stopped.
+    if (err instanceof LeaseLost && err.reason === "cancelled") {
+      await finishTask(store, task, "cancelled");
+      return "ended";
+    }
+    // The collection was deleted or moved away (its lock went with it, or another has its name).
+    if ((err instanceof LeaseLost && err.reason === "gone") || err instanceof ParentMissing) {
+      fail("", "The collection was deleted or moved while the import ran.");
+      await finishTask(store, task, "failed");
+      return "ended";
+    }
     // Another worker holds the collection now (this one's lease ran out), or the task ended: stop quietly.
-    if (err instanceof LeaseLost || err instanceof TaskEnded) return;
+    if (err instanceof LeaseLost || err instanceof TaskEnded) return "ended";
     console.error(
       JSON.stringify({
         level: "error",
@@ -110,6 +131,7 @@ export async function runImport(
     );
     fail("", "The import stopped on an internal error.");
     await finishTask(store, task, "failed").catch(() => undefined);
+    return "ended";
   }
 }
 
@@ -158,7 +180,7 @@ class ImportRun {
     try {
       return await this.put(member, name, this.task.onConflict === "replace");
     } catch (err) {
-      if (err instanceof LeaseLost) throw err;
+      if (err instanceof LeaseLost || err instanceof ParentMissing) throw err;
       // There already, under this name (written meanwhile) or another one (a client's).
       if (err instanceof EtagMismatch || err instanceof UidConflict) {
         if (this.task.onConflict !== "replace") return this.exists(member.uid);
@@ -168,7 +190,7 @@ class ImportRun {
         try {
           return await this.put(member, err.existingName, true);
         } catch (again) {
-          if (again instanceof LeaseLost) throw again;
+          if (again instanceof LeaseLost || again instanceof ParentMissing) throw again;
           failure = again;
         }
       }
@@ -195,7 +217,8 @@ class ImportRun {
     this.col = undefined;
     const result = await putObject(ctx.store, ref, { ...member, name }, replace ? {} : { ifNoneMatch: "*" }, {
       first,
-      guards: [taskGuard(task), ...registry.guards(w)],
+      guards: [...taskGuards(task), ...registry.guards(w)],
+      collectionId: task.collection.id,
       quota: ctx.config.quotaBytes,
     });
     if (first && result.created) {
@@ -205,4 +228,33 @@ class ImportRun {
     if (result.created) task.created++;
     else task.updated++;
   }
+}
+
+/**
+ * A worker's turn at a task (the deployed worker function): load it, run it until it ends or
+ * `shouldPause` says the time is nearly up, and say whether another turn must resume it from its
+ * checkpoint. A task that is not running (done, cancelled, or taken over) needs nothing more.
+ */
+export async function resumeImport(
+  ctx: DavContext,
+  registry: Registry,
+  ref: { owner: string; id: string },
+  shouldPause: () => boolean,
+): Promise<RunOutcome> {
+  const task = await getTask(ctx.store, ref.owner, ref.id);
+  if (!task || task.state !== "running") return "ended";
+  const user = await getUser(ctx.store, task.owner);
+  if (!user) {
+    await finishTask(
+      ctx.store,
+      {
+        ...task,
+        failed: task.failed + 1,
+        errors: [...task.errors, { uid: "", reason: "The user no longer exists." }],
+      },
+      "failed",
+    );
+    return "ended";
+  }
+  return runImport(ctx, registry, user, task, { shouldPause });
 }

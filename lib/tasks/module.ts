@@ -112,8 +112,9 @@ async function startImport(m: ResourceContext, plan: ImportPlan): Promise<DavRes
     }
     throw err;
   }
-  // Locally the worker runs in this process; the request returns at once.
-  void runImport(m.ctx, m.registry, m.user, task);
+  // Deployed, the worker function takes it; locally it runs in this process. The request returns at once.
+  if (m.ctx.dispatchTask) await m.ctx.dispatchTask({ owner: task.owner, id: task.id });
+  else void runImport(m.ctx, m.registry, m.user, task);
   return json(202, taskView(task), { location: taskHref(task.id), etag: taskEtag(task) });
 }
 

@@ -19,6 +19,11 @@ export interface DavContext {
   config: ServerConfig;
   /** Replaces the login slow-down's sleep (tests). */
   authDelay?: (ms: number) => Promise<void>;
+  /**
+   * Hands a started task to its worker. Absent: it runs in this process (npm start, tests);
+   * deployed, the handler sends it to the worker function (functions/dav.ts).
+   */
+  dispatchTask?: (task: { owner: string; id: string }) => Promise<void>;
 }
 
 /** The largest body that fits a DynamoDB item together with the object's other attributes. */

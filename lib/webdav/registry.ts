@@ -189,8 +189,11 @@ export interface CollectionType {
   /** Bulk import: the media types a POST of a whole file may have, and how the file splits into members. */
   imports?: {
     mediaTypes: string[];
-    /** The member bodies of the file, each to be validated and written as by a PUT. */
-    split(file: Buffer): Buffer[];
+    /**
+     * The member bodies of the file, each to be validated and written as by a PUT; one that would
+     * be larger than `maxBytes` is not built but reported by its UID.
+     */
+    split(file: Buffer, maxBytes: number): Array<Buffer | { uid: string; reason: string }>;
     /** The name suffix of a member an import makes (`.ics`). */
     extension: string;
   };

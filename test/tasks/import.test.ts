@@ -356,3 +356,112 @@ describe("a worker that dies mid-task", async () => {
     assert.equal((await getTask(store, "alice", dead.id))?.state, "failed");
   });
 });
+
+describe("review: imports that meet a deleted collection, long UIDs, odd files", async () => {
+  const server = await startTestServer();
+
+  it("the calendar deleted while its import runs: the task ends failed with the reason (never stuck running), and the name's new calendar gets nothing", async () => {
+    assert.equal((await server.request("MKCALENDAR", "/calendars/alice/gone/")).status, 201);
+    const started = await post(server, "/calendars/alice/gone/", calendarFile(2000, "gone").text);
+    assert.equal(started.status, 202);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await server.request("DELETE", "/calendars/alice/gone/")).status, 204);
+    assert.equal((await server.request("MKCALENDAR", "/calendars/alice/gone/")).status, 201);
+    const task = await settle(server, started.headers.get("location")!);
+    assert.equal(task.state, "failed");
+    assert.match(task.errors.at(-1).reason, /deleted or moved/);
+    const listing = await server.request("PROPFIND", "/calendars/alice/gone/", { headers: { depth: "1" } });
+    assert.equal(listing.body.match(/<D:response>/g)?.length, 1, "the new calendar is empty");
+  });
+
+  it("refused objects with huge UIDs are reported clipped, so the task record stays one item and the task ends", async () => {
+    assert.equal((await server.request("MKCALENDAR", "/calendars/alice/long/")).status, 201);
+    const huge = (n: number) =>
+      [
+        "BEGIN:VEVENT",
+        `UID:${String(n).repeat(60_000)}`,
+        "DTSTAMP:20260101T000000Z",
+        "DTSTART:not-a-date",
+        "END:VEVENT",
+      ].join("\r\n");
+    const text = `BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n${[1, 2, 3].map(huge).join("\r\n")}\r\nEND:VCALENDAR\r\n`;
+    const task = await settle(
+      server,
+      (await post(server, "/calendars/alice/long/", text)).headers.get("location")!,
+    );
+    assert.deepEqual([task.state, task.failed], ["done", 3]);
+    assert.ok(task.errors.every((e: { uid: string }) => e.uid.length <= 260));
+  });
+
+  it("a VTIMEZONE with a folded TZID goes with the events that use it; one too large for an object is reported per UID, not copied into each", async () => {
+    assert.equal((await server.request("MKCALENDAR", "/calendars/alice/tz/")).status, 201);
+    const folded = [
+      "BEGIN:VTIMEZONE",
+      "TZID:Customized Time Zone For",
+      // Unfolding drops the first blank of the continuation (RFC 5545 §3.1): the name keeps one.
+      "  Somewhere",
+      "BEGIN:STANDARD",
+      "DTSTART:19701025T030000",
+      "TZOFFSETFROM:+0200",
+      "TZOFFSETTO:+0100",
+      "END:STANDARD",
+      "END:VTIMEZONE",
+    ];
+    const big = [
+      "BEGIN:VTIMEZONE",
+      "TZID:Big/Zone",
+      ...Array.from({ length: 3000 }, (_, i) => `X-FILL-${i}:${"x".repeat(100)}`),
+      "BEGIN:STANDARD",
+      "DTSTART:19701025T030000",
+      "TZOFFSETFROM:+0200",
+      "TZOFFSETTO:+0100",
+      "END:STANDARD",
+      "END:VTIMEZONE",
+    ];
+    const ev = (uid: string, tz: string) => [
+      "BEGIN:VEVENT",
+      `UID:${uid}`,
+      "DTSTAMP:20260101T000000Z",
+      `DTSTART;TZID="${tz}":20260301T100000`,
+      "DURATION:PT1H",
+      "END:VEVENT",
+    ];
+    const text = CRLF([
+      "BEGIN:VCALENDAR",
+      "VERSION:2.0",
+      "PRODID:-//t//t//EN",
+      ...folded,
+      ...big,
+      ...ev("f1", "Customized Time Zone For Somewhere"),
+      ...ev("b1", "Big/Zone"),
+      ...ev("b2", "Big/Zone"),
+      "END:VCALENDAR",
+    ]);
+    const task = await settle(
+      server,
+      (await post(server, "/calendars/alice/tz/", text)).headers.get("location")!,
+    );
+    assert.deepEqual([task.created, task.failed], [1, 2], JSON.stringify(task.errors));
+    assert.deepEqual(task.errors.map((e: { uid: string }) => e.uid).sort(), ["b1", "b2"]);
+    const f1 = await server.request("GET", "/calendars/alice/tz/f1.ics");
+    assert.match(f1.body, /TZID:Customized Time Zone For\r\n {2}Somewhere/);
+  });
+
+  it("a .vcf whose card lacks END:VCARD: that card is refused by itself and the next one still lands", async () => {
+    const cards = [
+      CRLF(["BEGIN:VCARD", "VERSION:3.0", "UID:open-1", "FN:Open", "N:Open;;;;"]),
+      CRLF(["BEGIN:VCARD", "VERSION:3.0", "UID:closed-2", "FN:Closed", "N:Closed;;;;", "END:VCARD"]),
+    ].join("");
+    const made = await server.request("MKCOL", "/addressbooks/alice/book/", {
+      headers: { "content-type": "application/xml" },
+      body: `<D:mkcol xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:set><D:prop><D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype></D:prop></D:set></D:mkcol>`,
+    });
+    assert.equal(made.status, 201, made.body);
+    const task = await settle(
+      server,
+      (await post(server, "/addressbooks/alice/book/", cards, "text/vcard")).headers.get("location")!,
+    );
+    assert.deepEqual([task.total, task.created, task.failed], [2, 1, 1]);
+    assert.equal((await server.request("GET", "/addressbooks/alice/book/closed-2.vcf")).status, 200);
+  });
+});
