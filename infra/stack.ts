@@ -3,7 +3,16 @@
  * (Function URL, API Gateway HTTP API or Application Load Balancer), and the alarms to notice when
  * it misbehaves. Parameters come from infra/config.ts.
  */
-import { Annotations, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import {
+  Annotations,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from "aws-cdk-lib";
 import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as acm from "aws-cdk-lib/aws-certificatemanager";
@@ -44,6 +53,11 @@ export const DYNAMODB_ACTIONS = [
 
 export { DAV_METHODS } from "../lib/http/methods.js";
 
+/** The worker function's entry point in the same bundle (functions/dav.ts `worker`). */
+export const WORKER_HANDLER = "index.worker";
+/** A worker's turn at a task: Lambda's longest; near its end the task stops at a checkpoint and the worker invokes itself. */
+export const WORKER_TIMEOUT_SECONDS = 900;
+
 export interface DavStackProps extends StackProps {
   config: DavStackConfig;
   /** The handler code; defaults to the esbuild bundle of functions/dav.ts (see infra/bundle.ts). */
@@ -60,6 +74,8 @@ interface FrontDoorParts {
 export class DavStack extends Stack {
   readonly table: dynamodb.ITable;
   readonly fn: lambda.Function;
+  /** Runs bulk tasks (imports) on its own time, invoked asynchronously by `fn`. */
+  readonly worker: lambda.Function;
   readonly url: string;
   readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -71,6 +87,12 @@ export class DavStack extends Stack {
     this.fn = this.createFunction(config, props.code ?? lambda.Code.fromAsset(sharedHandlerBundle().dir));
     this.table.grant(this.fn, ...DYNAMODB_ACTIONS);
     this.table.encryptionKey?.grantEncryptDecrypt(this.fn);
+    this.worker = this.createWorker(config, props.code ?? lambda.Code.fromAsset(sharedHandlerBundle().dir));
+    this.table.grant(this.worker, ...DYNAMODB_ACTIONS);
+    this.table.encryptionKey?.grantEncryptDecrypt(this.worker);
+    // The DAV function hands a started import to the worker (an asynchronous invocation) and returns.
+    this.fn.addEnvironment("DAV_TASK_WORKER", this.worker.functionName);
+    this.worker.grantInvoke(this.fn);
 
     const door =
       config.frontDoor === "http-api"
@@ -87,6 +109,7 @@ export class DavStack extends Stack {
       description: "TABLE_NAME for `npm run admin`",
     });
     new CfnOutput(this, "FunctionName", { value: this.fn.functionName });
+    new CfnOutput(this, "WorkerName", { value: this.worker.functionName });
     new CfnOutput(this, "LogGroupName", { value: this.fn.logGroup.logGroupName });
     new CfnOutput(this, "FrontDoor", { value: config.frontDoor });
   }
@@ -166,6 +189,60 @@ export class DavStack extends Stack {
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.INFO,
+    });
+  }
+
+  /**
+   * The task worker: the same bundle, entry point `worker`, with its own log group and role (its
+   * log group, the table, and invoking itself to resume a task from its checkpoint; nothing else).
+   */
+  private createWorker(config: DavStackConfig, code: lambda.Code): lambda.Function {
+    const logGroup = new logs.LogGroup(this, "WorkerLogs", {
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // A fixed name lets the role name the function it may invoke without a dependency cycle.
+    const functionName = `${this.stackName.slice(0, 48)}-task-worker`;
+    const role = new iam.Role(this, "WorkerRole", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: "lambda-dav task worker: its log group, its table and itself only",
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["lambda:InvokeFunction"],
+        resources: [
+          this.formatArn({
+            service: "lambda",
+            resource: "function",
+            resourceName: functionName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    return new lambda.Function(this, "Worker", {
+      functionName,
+      role,
+      description: "lambda-dav: bulk import tasks",
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      code,
+      handler: WORKER_HANDLER,
+      memorySize: config.memoryMb,
+      timeout: Duration.seconds(WORKER_TIMEOUT_SECONDS),
+      environment: { TABLE_NAME: this.table.tableName },
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+      // A failed asynchronous invocation is not retried: the task's lease and checkpoint take care of it.
+      retryAttempts: 0,
     });
   }
 
@@ -346,6 +423,13 @@ export class DavStack extends Stack {
     alarm("FunctionErrors", {
       alarmDescription: "The DAV function threw, crashed or timed out (the handler answers errors itself).",
       metric: this.fn.metricErrors({ period, statistic: "Sum" }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
+    alarm("WorkerErrors", {
+      alarmDescription: "The task worker threw, crashed or timed out (an import may have stopped early).",
+      metric: this.worker.metricErrors({ period, statistic: "Sum" }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

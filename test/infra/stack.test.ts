@@ -48,6 +48,15 @@ function only(t: Template, type: string): [string, Resource] {
   return found[0];
 }
 
+/** The DAV function (entry point `handler`) or the task worker (`worker`), by its handler. */
+function lambdaFn(t: Template, handler: "index.handler" | "index.worker"): [string, Resource] {
+  const found = resources(t, "AWS::Lambda::Function").filter(([, r]) => r.Properties!.Handler === handler);
+  assert.equal(found.length, 1, `exactly one function with handler ${handler}`);
+  return found[0];
+}
+const davFn = (t: Template) => lambdaFn(t, "index.handler");
+const workerFn = (t: Template) => lambdaFn(t, "index.worker");
+
 /** Every IAM statement in the template: policies and roles' inline policies. */
 function statements(t: Template): Array<{ Action: string | string[]; Resource: unknown; Effect: string }> {
   const docs: unknown[] = [];
@@ -184,13 +193,16 @@ describe("deploy stack", () => {
   describe("function", () => {
     it("runs the bundled handler on Node.js 22, arm64, wired to the table", () => {
       for (const t of templates.values()) {
-        const [, fn] = only(t, "AWS::Lambda::Function");
+        const [, fn] = davFn(t);
         const p = fn.Properties!;
         assert.equal(p.Runtime, "nodejs22.x");
         assert.deepEqual(p.Architectures, ["arm64"]);
         assert.equal(p.Handler, "index.handler");
         const [tableId] = only(t, "AWS::DynamoDB::Table");
-        assert.deepEqual(p.Environment, { Variables: { TABLE_NAME: { Ref: tableId } } });
+        const [workerId] = workerFn(t);
+        assert.deepEqual(p.Environment, {
+          Variables: { TABLE_NAME: { Ref: tableId }, DAV_TASK_WORKER: { Ref: workerId } },
+        });
         assert.equal(p.MemorySize, DEFAULT_CONFIG.memoryMb);
         assert.equal(p.Timeout, DEFAULT_CONFIG.timeoutSeconds);
         assert.equal(p.ReservedConcurrentExecutions, undefined, "no reserved concurrency unless asked");
@@ -207,13 +219,18 @@ describe("deploy stack", () => {
       t.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 90 });
     });
 
-    it("logs JSON to its own log group with a retention set", () => {
+    it("logs JSON to its own log group with a retention set (the DAV function and the worker each)", () => {
       for (const t of templates.values()) {
-        const [logId, log] = only(t, "AWS::Logs::LogGroup");
-        assert.equal(log.Properties!.RetentionInDays, DEFAULT_CONFIG.logRetentionDays);
-        t.hasResourceProperties("AWS::Lambda::Function", {
-          LoggingConfig: { LogFormat: "JSON", LogGroup: { Ref: logId } },
+        const groups = resources(t, "AWS::Logs::LogGroup");
+        assert.equal(groups.length, 2);
+        for (const [, log] of groups)
+          assert.equal(log.Properties!.RetentionInDays, DEFAULT_CONFIG.logRetentionDays);
+        const used = [davFn(t), workerFn(t)].map(([, fn]) => {
+          const config = fn.Properties!.LoggingConfig as { LogFormat: string; LogGroup: { Ref: string } };
+          assert.equal(config.LogFormat, "JSON");
+          return config.LogGroup.Ref;
         });
+        assert.deepEqual(used.sort(), groups.map(([id]) => id).sort(), "one log group each");
       }
     });
 
@@ -231,14 +248,16 @@ describe("deploy stack", () => {
       for (const [name, t] of templates) {
         const [tableId] = only(t, "AWS::DynamoDB::Table");
         const dynamo = statements(t).filter((s) => asList(s.Action).some((a) => a.startsWith("dynamodb:")));
-        assert.equal(dynamo.length, 1, `${name}: one DynamoDB statement`);
-        assert.deepEqual(asList(dynamo[0].Action).sort(), [...DYNAMODB_ACTIONS].sort());
-        assert.ok(!asList(dynamo[0].Action).includes("dynamodb:Scan"));
-        assert.ok(!asList(dynamo[0].Action).includes("dynamodb:DescribeTable"), "not needed at runtime");
-        assert.deepEqual(dynamo[0].Resource, [
-          { "Fn::GetAtt": [tableId, "Arn"] },
-          { "Fn::Join": ["", [{ "Fn::GetAtt": [tableId, "Arn"] }, "/index/*"]] },
-        ]);
+        assert.equal(dynamo.length, 2, `${name}: one DynamoDB statement for each function's role`);
+        for (const statement of dynamo) {
+          assert.deepEqual(asList(statement.Action).sort(), [...DYNAMODB_ACTIONS].sort());
+          assert.ok(!asList(statement.Action).includes("dynamodb:Scan"));
+          assert.ok(!asList(statement.Action).includes("dynamodb:DescribeTable"), "not needed at runtime");
+          assert.deepEqual(statement.Resource, [
+            { "Fn::GetAtt": [tableId, "Arn"] },
+            { "Fn::Join": ["", [{ "Fn::GetAtt": [tableId, "Arn"] }, "/index/*"]] },
+          ]);
+        }
       }
     });
 
@@ -257,20 +276,42 @@ describe("deploy stack", () => {
       }
     });
 
-    it("lets the function write only to its own log group", () => {
+    it("lets each function write only to its own log group", () => {
       const t = templates.get("function-url")!;
-      const [logId] = only(t, "AWS::Logs::LogGroup");
+      const logIds = resources(t, "AWS::Logs::LogGroup").map(([id]) => id);
       const logStatements = statements(t).filter((s) => asList(s.Action).some((a) => a.startsWith("logs:")));
-      assert.equal(logStatements.length, 1);
-      assert.deepEqual(asList(logStatements[0].Action).sort(), ["logs:CreateLogStream", "logs:PutLogEvents"]);
-      assert.deepEqual(logStatements[0].Resource, { "Fn::GetAtt": [logId, "Arn"] });
+      assert.equal(logStatements.length, 2);
+      for (const statement of logStatements) {
+        assert.deepEqual(asList(statement.Action).sort(), ["logs:CreateLogStream", "logs:PutLogEvents"]);
+      }
+      assert.deepEqual(
+        logStatements
+          .map((st) => (st.Resource as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0])
+          .sort(),
+        logIds.sort(),
+      );
+    });
+
+    it("the task worker: entry point worker, 15 minutes a turn, no retries; it may invoke only itself, and the DAV function only it", () => {
+      const t = templates.get("function-url")!;
+      const [workerId, worker] = workerFn(t);
+      const p = worker.Properties!;
+      assert.equal(p.Timeout, 900);
+      assert.equal(p.Runtime, "nodejs22.x");
+      t.hasResourceProperties("AWS::Lambda::EventInvokeConfig", { MaximumRetryAttempts: 0 });
+      const invokes = statements(t).filter((st) => asList(st.Action).includes("lambda:InvokeFunction"));
+      assert.equal(invokes.length, 2);
+      const named = JSON.stringify(invokes.map((st) => st.Resource));
+      assert.match(named, new RegExp(`function:${String(p.FunctionName)}`), "the worker names itself");
+      assert.ok(named.includes(workerId), "the DAV function may invoke the worker");
+      assert.ok(!invokes.some((st) => asList(st.Action).some((a) => a !== "lambda:InvokeFunction")));
     });
   });
 
   describe("front doors", () => {
     it("function-url: public URL (the app does Basic auth), buffered, no CORS interception", () => {
       const t = templates.get("function-url")!;
-      const [fnId] = only(t, "AWS::Lambda::Function");
+      const [fnId] = davFn(t);
       const [, url] = only(t, "AWS::Lambda::Url");
       assert.equal(url.Properties!.AuthType, "NONE");
       assert.equal(url.Properties!.InvokeMode, "BUFFERED");
@@ -285,7 +326,7 @@ describe("deploy stack", () => {
 
     it("http-api: only the $default route (every method), payload 2.0 to the function", () => {
       const t = templates.get("http-api")!;
-      const [fnId] = only(t, "AWS::Lambda::Function");
+      const [fnId] = davFn(t);
       const [apiId, api] = only(t, "AWS::ApiGatewayV2::Api");
       assert.equal(api.Properties!.ProtocolType, "HTTP");
       assert.equal(api.Properties!.CorsConfiguration, undefined);
@@ -307,7 +348,7 @@ describe("deploy stack", () => {
 
     it("alb: every method forwarded to a multi-value-header Lambda target group, in a NAT-free VPC", () => {
       const t = templates.get("alb")!;
-      const [fnId] = only(t, "AWS::Lambda::Function");
+      const [fnId] = davFn(t);
       const [tgId, tg] = only(t, "AWS::ElasticLoadBalancingV2::TargetGroup");
       assert.equal(tg.Properties!.TargetType, "lambda");
       assert.deepEqual(tg.Properties!.Targets, [{ Id: { "Fn::GetAtt": [fnId, "Arn"] } }]);
@@ -433,7 +474,7 @@ describe("deploy stack", () => {
         return names.sort().join("+");
       });
 
-    it("alarms on function errors and throttles, front-door 5xx rate and table throttling", () => {
+    it("alarms on function and worker errors, throttles, front-door 5xx rate and table throttling", () => {
       const expected5xx: Record<string, string> = {
         "function-url": "Url5xxCount+UrlRequestCount",
         "http-api": "5xx+Count",
@@ -442,7 +483,13 @@ describe("deploy stack", () => {
       for (const [name, t] of templates) {
         assert.deepEqual(
           metricNames(t).sort(),
-          ["Errors", "Throttles", expected5xx[name], "ReadThrottleEvents+WriteThrottleEvents"].sort(),
+          [
+            "Errors",
+            "Errors",
+            "Throttles",
+            expected5xx[name],
+            "ReadThrottleEvents+WriteThrottleEvents",
+          ].sort(),
           name,
         );
       }
