@@ -124,6 +124,11 @@ async function dispatch(
     return { status: 404, headers: { "content-type": "text/plain; charset=utf-8" }, body: "Not found.\n" };
   }
   const allow = () => registry.allow(address).join(", ");
+  const endpoint = address.type === "unknown" ? registry.endpoints.get(address.segments[0]) : undefined;
+  if (endpoint && req.method === "OPTIONS") {
+    const allowed = ["OPTIONS", ...endpoint.methods].join(", ");
+    return { status: 200, headers: { allow: allowed, ...endpoint.options, "content-length": "0" } };
+  }
   if (req.method === "OPTIONS") {
     return { status: 200, headers: { dav: registry.compliance, allow: allow(), "content-length": "0" } };
   }
@@ -133,9 +138,8 @@ async function dispatch(
     [...registry.collections.values()].map((t) => t.defaultCollection(user.name)),
   );
   checkAccess(address, user.name);
-  const endpoint = address.type === "unknown" ? registry.endpoints.get(address.segments[0]) : undefined;
   if (endpoint && address.type === "unknown")
-    return endpoint({ ctx, req, user, registry }, address.segments.slice(1));
+    return endpoint.handle({ ctx, req, user, registry }, address.segments.slice(1));
 
   const def = registry.methods.get(req.method);
   if (!def) throw new MethodNotAllowed(`${req.method} is not supported here.`, allow());

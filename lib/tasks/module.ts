@@ -85,6 +85,17 @@ async function startImport(m: ResourceContext, plan: ImportPlan): Promise<DavRes
   }
   if (m.req.body.length === 0)
     throw new JsonProblem(400, { code: "EmptyFile", message: "The file is empty." });
+  // A file this kind cannot read at all is refused now, not by a task that fails at once.
+  let count: number;
+  try {
+    count = imports.split(m.req.body, m.ctx.config.maxResourceSize).length;
+  } catch (err) {
+    throw new JsonProblem(400, { code: "UnreadableFile", message: (err as Error).message });
+  }
+  if (count === 0) {
+    const what = t.col.kind === "calendar" ? "calendar components" : "vCards";
+    throw new JsonProblem(400, { code: "EmptyFile", message: `The file holds no ${what}.` });
+  }
   let task: TaskRecord;
   try {
     task = await startTask(m.ctx.store, {
@@ -121,7 +132,7 @@ async function startImport(m: ResourceContext, plan: ImportPlan): Promise<DavRes
 const notFound = () => new JsonProblem(404, { code: "NotFound", message: "There is no such task." });
 
 /** `/tasks/<id>`: GET its state, PATCH to cancel it. */
-const tasksEndpoint: Endpoint = async (m, segments) => {
+async function handleTask(m: Parameters<Endpoint["handle"]>[0], segments: string[]): Promise<DavResponse> {
   if (segments.length !== 1) throw notFound();
   const id = segments[0];
   if (m.req.method !== "GET" && m.req.method !== "HEAD" && m.req.method !== "PATCH") {
@@ -141,10 +152,16 @@ const tasksEndpoint: Endpoint = async (m, segments) => {
     return m.req.method === "HEAD" ? { ...answer, body: undefined } : answer;
   }
   return cancel(m, task);
+}
+
+const tasksEndpoint: Endpoint = {
+  methods: ["GET", "HEAD", "PATCH"],
+  options: { "accept-patch": "application/merge-patch+json" },
+  handle: handleTask,
 };
 
 /** RFC 5789 PATCH with a JSON merge patch (RFC 7396): the one change a task takes is `{"state":"cancelled"}`. */
-async function cancel(m: Parameters<Endpoint>[0], task: TaskRecord): Promise<DavResponse> {
+async function cancel(m: Parameters<Endpoint["handle"]>[0], task: TaskRecord): Promise<DavResponse> {
   const type = mediaType(m.req.headers["content-type"]);
   if (type !== "application/merge-patch+json") {
     throw new JsonProblem(
@@ -161,6 +178,15 @@ async function cancel(m: Parameters<Endpoint>[0], task: TaskRecord): Promise<Dav
     patch = JSON.parse(m.req.body.toString("utf8"));
   } catch {
     throw new JsonProblem(400, { code: "MalformedPatch", message: "The patch is not JSON." });
+  }
+  // RFC 7396: an empty merge patch changes nothing.
+  if (
+    typeof patch === "object" &&
+    patch !== null &&
+    !Array.isArray(patch) &&
+    Object.keys(patch).length === 0
+  ) {
+    return json(200, taskView(task), { etag: taskEtag(task) });
   }
   if (
     typeof patch !== "object" ||

@@ -259,10 +259,15 @@ export interface Hooks {
  * A service beside the DAV tree under a path of its own (`/tasks/…`), after authentication: its
  * answers are its own (JSON), and it runs with the registry for what it needs of the protocols.
  */
-export type Endpoint = (
-  m: { ctx: DavContext; req: DavRequest; user: UserRecord; registry: Registry },
-  segments: string[],
-) => Promise<DavResponse>;
+export interface Endpoint {
+  /** The methods it answers (OPTIONS lists them without a login), and headers OPTIONS adds (Accept-Patch). */
+  methods: string[];
+  options?: Record<string, string>;
+  handle(
+    m: { ctx: DavContext; req: DavRequest; user: UserRecord; registry: Registry },
+    segments: string[],
+  ): Promise<DavResponse>;
+}
 
 export interface DavModule {
   name: string;

@@ -465,3 +465,29 @@ describe("review: imports that meet a deleted collection, long UIDs, odd files",
     assert.equal((await server.request("GET", "/addressbooks/alice/book/closed-2.vcf")).status, 200);
   });
 });
+
+describe("review: the task endpoint's edges", async () => {
+  const server = await startTestServer();
+
+  it("OPTIONS on a task names its methods and Accept-Patch (RFC 5789 §3.1) without a login; an empty merge patch changes nothing (RFC 7396); a file with nothing to import → 400 before any task", async () => {
+    const options = await server.request("OPTIONS", "/tasks/00000000-0000-0000-0000-000000000000", {
+      user: null,
+    });
+    assert.equal(options.status, 200);
+    assert.equal(options.headers.get("allow"), "OPTIONS, GET, HEAD, PATCH");
+    assert.equal(options.headers.get("accept-patch"), "application/merge-patch+json");
+    assert.equal((await server.request("MKCALENDAR", "/calendars/alice/edges/")).status, 201);
+    const nothing = await post(server, "/calendars/alice/edges/", "this is not a calendar\r\n");
+    assert.equal(nothing.status, 400);
+    assert.equal(JSON.parse(nothing.body).code, "UnreadableFile");
+    const started = await post(server, "/calendars/alice/edges/", calendarFile(3, "edges").text);
+    const location = started.headers.get("location")!;
+    const done = await settle(server, location);
+    const empty = await server.request("PATCH", location, {
+      headers: { "content-type": "application/merge-patch+json" },
+      body: "{}",
+    });
+    assert.equal(empty.status, 200);
+    assert.equal(JSON.parse(empty.body).state, done.state);
+  });
+});
