@@ -53,6 +53,9 @@ export const DYNAMODB_ACTIONS = [
 
 export { DAV_METHODS } from "../lib/http/methods.js";
 
+/** The largest body the server answers behind an ALB (its Lambda limit is 1 MB, headers included). */
+export const ALB_MAX_RESPONSE_BYTES = 900 * 1024;
+
 /** The worker function's entry point in the same bundle (functions/dav.ts `worker`). */
 export const WORKER_HANDLER = "index.worker";
 /** A worker's turn at a task: Lambda's longest; near its end the task stops at a checkpoint and the worker invokes itself. */
@@ -101,6 +104,9 @@ export class DavStack extends Stack {
           ? this.loadBalancer(config)
           : this.functionUrl();
     this.url = door.url;
+    // An ALB hands a Lambda answer of at most 1 MB on: a larger export is refused with a reason instead.
+    if (config.frontDoor === "alb")
+      this.fn.addEnvironment("DAV_MAX_RESPONSE_BYTES", String(ALB_MAX_RESPONSE_BYTES));
     this.createAlarms(config, door);
 
     new CfnOutput(this, "Url", { value: door.url, description: "The DAV server: give this URL to clients" });
@@ -156,22 +162,35 @@ export class DavStack extends Stack {
     return table;
   }
 
-  private createFunction(config: DavStackConfig, code: lambda.Code): lambda.Function {
-    const logGroup = new logs.LogGroup(this, "Logs", {
+  /**
+   * A function's own log group and role. An own role instead of AWSLambdaBasicExecutionRole, whose
+   * log permissions cover every log group ("*"): this one may write to its own log group, and
+   * what the caller grants besides (its table). Nothing else.
+   */
+  private ownLogsAndRole(config: DavStackConfig, logsId: string, roleId: string, description: string) {
+    const logGroup = new logs.LogGroup(this, logsId, {
       retention: config.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    // An own role instead of AWSLambdaBasicExecutionRole, whose log permissions cover every log
-    // group ("*"): this one may write to its own log group and, below, use its own table. Nothing else.
-    const role = new iam.Role(this, "HandlerRole", {
+    const role = new iam.Role(this, roleId, {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-      description: "lambda-dav handler: its log group and its table only",
+      description,
     });
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
         resources: [logGroup.logGroupArn],
       }),
+    );
+    return { logGroup, role };
+  }
+
+  private createFunction(config: DavStackConfig, code: lambda.Code): lambda.Function {
+    const { logGroup, role } = this.ownLogsAndRole(
+      config,
+      "Logs",
+      "HandlerRole",
+      "lambda-dav handler: its log group and its table only",
     );
     return new lambda.Function(this, "Handler", {
       role,
@@ -197,22 +216,14 @@ export class DavStack extends Stack {
    * log group, the table, and invoking itself to resume a task from its checkpoint; nothing else).
    */
   private createWorker(config: DavStackConfig, code: lambda.Code): lambda.Function {
-    const logGroup = new logs.LogGroup(this, "WorkerLogs", {
-      retention: config.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const { logGroup, role } = this.ownLogsAndRole(
+      config,
+      "WorkerLogs",
+      "WorkerRole",
+      "lambda-dav task worker: its log group, its table and itself only",
+    );
     // A fixed name lets the role name the function it may invoke without a dependency cycle.
     const functionName = `${this.stackName.slice(0, 48)}-task-worker`;
-    const role = new iam.Role(this, "WorkerRole", {
-      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-      description: "lambda-dav task worker: its log group, its table and itself only",
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ["lambda:InvokeFunction"],

@@ -9,7 +9,7 @@ import { checkUid } from "../webdav/limits.js";
 import type { CollectionType } from "../webdav/registry.js";
 import { cal } from "../xml/names.js";
 import { DEFAULT_COMPONENTS, MAX_DATE_TIME, MIN_DATE_TIME } from "./constraints.js";
-import { calendarExporter, mergeCalendars } from "./export.js";
+import { calendarExporter } from "./export.js";
 import { splitCalendar } from "./split.js";
 import { validateCalendarObject } from "./validate.js";
 
@@ -55,5 +55,4 @@ export const calendars: CollectionType = {
   },
   imports: { mediaTypes: ["text/calendar"], split: splitCalendar, extension: ".ics" },
   exporter: (col) => calendarExporter({ name: col.props["{DAV:}displayname"] ?? col.name }),
-  export: (col, bodies) => mergeCalendars(bodies, { name: col.props["{DAV:}displayname"] ?? col.name }),
 };

@@ -60,5 +60,4 @@ export const addressBooks: CollectionType = {
     },
     tail: "",
   }),
-  export: (_col, bodies) => bodies.map((b) => (b.endsWith("\n") ? b : `${b}\r\n`)).join(""),
 };

@@ -88,6 +88,17 @@ async function openTarget(env: NodeJS.ProcessEnv): Promise<Target> {
   };
 }
 
+/** The target, or undefined when the CLI refuses (having said why). */
+async function openOrSay(env: NodeJS.ProcessEnv, io: AdminIO): Promise<Target | undefined> {
+  try {
+    return await openTarget(env);
+  } catch (err) {
+    if (!(err instanceof Refused)) throw err;
+    io.err(err.message);
+    return undefined;
+  }
+}
+
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -108,14 +119,8 @@ export async function runAdmin(
     io.err(name ? `invalid user name '${name}': use letters, digits and . _ @ - (at most 64)` : USAGE);
     return 2;
   }
-  let target: Target;
-  try {
-    target = await openTarget(env);
-  } catch (err) {
-    if (!(err instanceof Refused)) throw err;
-    io.err(err.message);
-    return 1;
-  }
+  const target = await openOrSay(env, io);
+  if (!target) return 1;
   try {
     switch (verb) {
       case "list": {
@@ -169,14 +174,8 @@ async function transfer(args: string[], io: AdminIO, env: NodeJS.ProcessEnv): Pr
     io.err(USAGE);
     return 2;
   }
-  let target: Target;
-  try {
-    target = await openTarget(env);
-  } catch (err) {
-    if (!(err instanceof Refused)) throw err;
-    io.err(err.message);
-    return 1;
-  }
+  const target = await openOrSay(env, io);
+  if (!target) return 1;
   try {
     if (noun === "import") return await importFile(target.store, spec, file!, onConflict as OnConflict, io);
     // Without a file the export goes to stdout, so the messages go to stderr.

@@ -12,6 +12,8 @@ export interface ServerConfig {
   quotaBytes: number;
   /** How long a bulk task holds its collection without renewing its lease (a dead worker's blocks no longer). */
   taskLeaseMs: number;
+  /** The largest body one response may carry (a collection's export): the front door's limit. */
+  maxResponseBytes: number;
 }
 
 export interface DavContext {
@@ -37,5 +39,7 @@ export function defaultServerConfig(env: NodeJS.ProcessEnv = process.env): Serve
     maxResourceSize: Math.min(Number(env.DAV_MAX_RESOURCE_SIZE ?? 256 * 1024), MAX_STORABLE_BYTES),
     quotaBytes: Number(env.DAV_QUOTA_BYTES ?? 1024 * 1024 * 1024),
     taskLeaseMs: Number(env.DAV_TASK_LEASE_SECONDS ?? 60) * 1000,
+    // Lambda answers at most 6 MB through a Function URL or HTTP API (1 MB behind an ALB; the stack sets that).
+    maxResponseBytes: Number(env.DAV_MAX_RESPONSE_BYTES ?? 5 * 1024 * 1024),
   };
 }

@@ -5,7 +5,14 @@
  * state in the write's DynamoDB condition, so a stale ETag fails with 412 even when two writers
  * race; modules' guards (locks, tasks) take part in the same transaction.
  */
-import { BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed } from "../errors.js";
+import {
+  BadRequest,
+  Conflict,
+  Forbidden,
+  InsufficientStorage,
+  NotFound,
+  PreconditionFailed,
+} from "../errors.js";
 import type { DavRequest, DavResponse } from "../http/message.js";
 import {
   collectionEtag,
@@ -15,13 +22,13 @@ import {
 } from "../store/collections.js";
 import { ParentMissing } from "../store/errors.js";
 import type { Expectation } from "../store/expectation.js";
-import { deleteObject, listObjects, putObject } from "../store/objects.js";
+import { deleteObject, listObjects, memberPages, putObject } from "../store/objects.js";
 import { resumePurges } from "../store/purge.js";
 import { checkName } from "./limits.js";
 import { collectionHref, nests } from "./paths.js";
 import type { Address } from "./paths.js";
 import type { MemberRead, ObjectTarget } from "./target.js";
-import type { MethodContext, Registry, ResourceContext } from "./registry.js";
+import type { Exporter, MethodContext, Registry, ResourceContext } from "./registry.js";
 import { expectationOf } from "./request.js";
 
 /**
@@ -124,13 +131,8 @@ export async function get(m: ResourceContext): Promise<DavResponse> {
   if (t.type === "collection") {
     const type = m.registry.collectionType(t.col.kind);
     let body: string;
-    if (type.export) {
-      // One paginated Query with the bodies: a listing first and a batch read after would read everything twice.
-      const objects = await listObjects(m.ctx.store, t.col.id, true);
-      body = type.export(
-        t.col,
-        objects.map((o) => o.body!.toString("utf8")),
-      );
+    if (type.exporter) {
+      body = await exportBody(m, t.col, type.exporter(t.col));
     } else {
       const [folders, objects] = await Promise.all([
         listFolders(m.ctx.store, t.col, "children"),
@@ -225,4 +227,28 @@ export async function del(m: ResourceContext): Promise<DavResponse> {
   // Finish any purge an earlier crash left half done.
   await resumePurges(store);
   return { status: 204, headers: {} };
+}
+
+/**
+ * A collection's export, read page by page and written member by member (never every member
+ * parsed at once), refused with 507 past what one response may carry (the front door's limit,
+ * DAV_MAX_RESPONSE_BYTES): the CLI's export has no such limit.
+ */
+async function exportBody(m: ResourceContext, col: CollectionRecord, exporter: Exporter): Promise<string> {
+  const parts = [exporter.head];
+  let bytes = Buffer.byteLength(exporter.head) + Buffer.byteLength(exporter.tail);
+  for await (const page of memberPages(m.ctx.store, col.id)) {
+    for (const obj of page) {
+      const part = exporter.member(obj.body!);
+      bytes += Buffer.byteLength(part);
+      if (bytes > m.ctx.config.maxResponseBytes) {
+        throw new InsufficientStorage(
+          `The export is larger than one response may be (${m.ctx.config.maxResponseBytes} bytes); export it with \`npm run admin -- export ${col.owner}/${col.name}\`, or sync it with a client.`,
+        );
+      }
+      parts.push(part);
+    }
+  }
+  parts.push(exporter.tail);
+  return parts.join("");
 }

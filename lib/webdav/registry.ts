@@ -176,9 +176,10 @@ export interface CollectionType {
     /** The member's name (a file's is its UID). */
     name: string,
   ): Omit<NewObject, "name">;
-  /** GET on the collection: every member in one document of `contentType` (export, subscription). */
-  export?(col: CollectionRecord, bodies: string[]): string;
-  /** The same export member by member, for a writer that streams it (the CLI's export). */
+  /**
+   * GET on the collection: every member in one document of `contentType` (export, subscription),
+   * written member by member as the pages are read (by GET, and by the CLI's export to a file).
+   */
   exporter?(col: CollectionRecord): Exporter;
   /** GET on the collection, for a kind without an export: an index of what it holds, from metadata. */
   index?(col: CollectionRecord, folders: CollectionRecord[], members: ObjectRecord[]): string;
