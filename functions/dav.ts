@@ -13,7 +13,7 @@ import {
 import { createDynamoClient, storeConfigFromEnv } from "../lib/store/client.js";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { defaultServerConfig, handle, MODULES, type DavContext, type DavServer } from "../lib/server.js";
-import { resumeImport } from "../lib/tasks/import.js";
+import { resumeTask } from "../lib/tasks/resume.js";
 import { Registry } from "../lib/webdav/registry.js";
 
 /** `dav`: the server to answer with (tests assemble one with extra modules); the standard one by default. */
@@ -95,7 +95,7 @@ export function createWorker(
     event: { owner: string; id: string },
     lambdaContext: { functionName: string; getRemainingTimeInMillis(): number },
   ): Promise<{ outcome: string }> => {
-    const outcome = await resumeImport(
+    const outcome = await resumeTask(
       getContext(),
       registry,
       event,

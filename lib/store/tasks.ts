@@ -53,6 +53,8 @@ export interface TaskRecord extends TaskCounts {
   finished?: string;
   /** How many of the file's objects are done: a worker taking over resumes there. */
   next: number;
+  /** Parts of an export's result, once written (GET /tasks/<id>/result/<n>). */
+  resultParts: number;
   /** Parts of the upload. */
   parts: number;
   contentType: string;
@@ -123,6 +125,7 @@ function taskFromItem(item: Item): TaskRecord {
     finished: item.finished?.S,
     next: n("next"),
     parts: n("parts"),
+    resultParts: n("resultParts"),
     contentType: item.contentType.S!,
     version: n("version"),
     created: n("created"),
@@ -147,6 +150,7 @@ function taskItem(t: TaskRecord): Item {
     ...(t.finished ? { finished: { S: t.finished } } : {}),
     next: { N: String(t.next) },
     parts: { N: String(t.parts) },
+    resultParts: { N: String(t.resultParts) },
     contentType: { S: t.contentType },
     version: { N: String(t.version) },
     created: { N: String(t.created) },
@@ -197,6 +201,7 @@ export async function startTask(store: Store, input: NewTask): Promise<TaskRecor
     errors: [],
     started: new Date(now).toISOString(),
     next: 0,
+    resultParts: 0,
     parts,
     contentType: input.contentType,
     version: 1,
@@ -295,6 +300,35 @@ async function writeParts(store: Store, owner: string, id: string, upload: Buffe
   }
 }
 
+const resultKey = (owner: string, id: string, n: number) => ({
+  pk: taskPk(owner),
+  sk: { S: `R#${id}#${String(n).padStart(4, "0")}` },
+});
+
+/** Part `n` of an export's result (each under the size one response may carry), kept a week. */
+export async function writeResultPart(
+  store: Store,
+  task: Pick<TaskRecord, "owner" | "id">,
+  n: number,
+  body: Buffer,
+): Promise<void> {
+  await new WriteTx(store)
+    .put("part", { ...resultKey(task.owner, task.id, n), body: { B: body }, expiresAt: keepUntil() })
+    .commit();
+}
+
+export async function readResultPart(
+  store: Store,
+  owner: string,
+  id: string,
+  n: number,
+): Promise<Buffer | undefined> {
+  const { Item } = await store.client.send(
+    new GetItemCommand({ TableName: store.tableName, Key: resultKey(owner, id, n), ConsistentRead: true }),
+  );
+  return Item?.body?.B ? Buffer.from(Item.body.B) : undefined;
+}
+
 /** The uploaded file of a task, put together from its parts. */
 export async function readUpload(store: Store, task: Pick<TaskRecord, "owner" | "id">): Promise<Buffer> {
   const parts = await queryAll(
@@ -344,6 +378,7 @@ function progressUpdate(task: TaskRecord, extra: Record<string, AttributeValue> 
     failed: { N: String(task.failed) },
     total: { N: String(task.total) },
     next: { N: String(task.next) },
+    resultParts: { N: String(task.resultParts) },
     errors: {
       S: JSON.stringify(
         task.errors.slice(0, MAX_TASK_ERRORS).map((e) => ({ uid: clip(e.uid), reason: clip(e.reason) })),

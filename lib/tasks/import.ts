@@ -14,7 +14,6 @@ import { getObjects, putObject, type NewObject } from "../store/objects.js";
 import { getCollection, type CollectionRecord } from "../store/collections.js";
 import {
   finishTask,
-  getTask,
   LeaseLost,
   MAX_TASK_ERRORS,
   readUpload,
@@ -23,7 +22,7 @@ import {
   TaskEnded,
   type TaskRecord,
 } from "../store/tasks.js";
-import { getUser, type UserRecord } from "../store/users.js";
+import type { UserRecord } from "../store/users.js";
 import type { DavContext } from "../webdav/context.js";
 import type { Registry } from "../webdav/registry.js";
 
@@ -228,33 +227,4 @@ class ImportRun {
     if (result.created) task.created++;
     else task.updated++;
   }
-}
-
-/**
- * A worker's turn at a task (the deployed worker function): load it, run it until it ends or
- * `shouldPause` says the time is nearly up, and say whether another turn must resume it from its
- * checkpoint. A task that is not running (done, cancelled, or taken over) needs nothing more.
- */
-export async function resumeImport(
-  ctx: DavContext,
-  registry: Registry,
-  ref: { owner: string; id: string },
-  shouldPause: () => boolean,
-): Promise<RunOutcome> {
-  const task = await getTask(ctx.store, ref.owner, ref.id);
-  if (!task || task.state !== "running") return "ended";
-  const user = await getUser(ctx.store, task.owner);
-  if (!user) {
-    await finishTask(
-      ctx.store,
-      {
-        ...task,
-        failed: task.failed + 1,
-        errors: [...task.errors, { uid: "", reason: "The user no longer exists." }],
-      },
-      "failed",
-    );
-    return "ended";
-  }
-  return runImport(ctx, registry, user, task, { shouldPause });
 }

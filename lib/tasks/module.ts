@@ -7,10 +7,12 @@
  */
 import { JsonProblem } from "../errors.js";
 import { mediaType, type DavResponse } from "../http/message.js";
+import type { CollectionRecord } from "../store/collections.js";
 import { EtagMismatch } from "../store/errors.js";
 import {
   cancelTask,
   getTask,
+  readResultPart,
   startTask,
   taskEtag,
   TaskConflict,
@@ -20,6 +22,7 @@ import {
 } from "../store/tasks.js";
 import { collectionHref, nests, type Address } from "../webdav/paths.js";
 import type { DavModule, Endpoint, RequestContext, ResourceContext } from "../webdav/registry.js";
+import { runExport } from "./export.js";
 import { runImport } from "./import.js";
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): DavResponse => ({
@@ -45,12 +48,18 @@ export function taskView(t: TaskRecord) {
     errors: t.errors,
     started: t.started,
     ...(t.finished ? { finished: t.finished } : {}),
+    // An export's result: fetch the parts in order and join them.
+    ...(t.kind === "export" && t.state === "done"
+      ? { result: Array.from({ length: t.resultParts }, (_, n) => `${taskHref(t.id)}/result/${n}`) }
+      : {}),
   };
 }
 
 const KIND_NAMES: Record<string, string> = { calendar: "calendar", addressbook: "address book" };
 
 interface ImportPlan {
+  /** `POST …?task=export` starts an export instead (for a collection larger than one GET answers). */
+  kind: "import" | "export";
   onConflict: OnConflict;
 }
 
@@ -63,11 +72,16 @@ function prepareImport(m: RequestContext): ImportPlan {
       message: "on-conflict is skip, replace or fail.",
     });
   }
-  return { onConflict };
+  const kind = params.get("task") ?? "import";
+  if (kind !== "import" && kind !== "export") {
+    throw new JsonProblem(400, { code: "BadParameter", message: "task is import or export." });
+  }
+  return { kind, onConflict };
 }
 
 async function startImport(m: ResourceContext, plan: ImportPlan): Promise<DavResponse> {
   const t = m.target;
+  if (plan.kind === "export") return startExport(m);
   const imports = t.type === "collection" ? m.registry.collectionType(t.col.kind).imports : undefined;
   if (t.type !== "collection" || !imports) {
     throw new JsonProblem(
@@ -96,15 +110,46 @@ async function startImport(m: ResourceContext, plan: ImportPlan): Promise<DavRes
     const what = t.col.kind === "calendar" ? "calendar components" : "vCards";
     throw new JsonProblem(400, { code: "EmptyFile", message: `The file holds no ${what}.` });
   }
-  let task: TaskRecord;
+  const task = await start(m, t.col, "import", plan.onConflict, m.req.body, type);
+  // Deployed, the worker function takes it; locally it runs in this process. The request returns at once.
+  if (m.ctx.dispatchTask) await m.ctx.dispatchTask({ owner: task.owner, id: task.id });
+  else void runImport(m.ctx, m.registry, m.user, task);
+  return json(202, taskView(task), { location: taskHref(task.id), etag: taskEtag(task) });
+}
+
+/** Start an export task of the collection: its result is written in parts for clients to fetch. */
+async function startExport(m: ResourceContext): Promise<DavResponse> {
+  const t = m.target;
+  if (t.type !== "collection" || !m.registry.collectionType(t.col.kind).exporter) {
+    throw new JsonProblem(
+      405,
+      { code: "NotExportable", message: "A calendar or an address book is exported." },
+      { allow: "OPTIONS" },
+    );
+  }
+  const task = await start(m, t.col, "export", "skip", Buffer.alloc(0), "");
+  if (m.ctx.dispatchTask) await m.ctx.dispatchTask({ owner: task.owner, id: task.id });
+  else void runExport(m.ctx, m.registry, task);
+  return json(202, taskView(task), { location: taskHref(task.id), etag: taskEtag(task) });
+}
+
+/** Take the collection's task lock (409 naming the running task when another holds it). */
+async function start(
+  m: ResourceContext,
+  col: CollectionRecord,
+  kind: "import" | "export",
+  onConflict: OnConflict,
+  upload: Buffer,
+  contentType: string,
+): Promise<TaskRecord> {
   try {
-    task = await startTask(m.ctx.store, {
-      owner: t.col.owner,
-      kind: "import",
-      col: t.col,
-      onConflict: plan.onConflict,
-      upload: m.req.body,
-      contentType: type,
+    return await startTask(m.ctx.store, {
+      owner: col.owner,
+      kind,
+      col,
+      onConflict,
+      upload,
+      contentType,
       leaseMs: m.ctx.config.taskLeaseMs,
     });
   } catch (err) {
@@ -114,7 +159,7 @@ async function startImport(m: ResourceContext, plan: ImportPlan): Promise<DavRes
         409,
         {
           code: "TaskConflict",
-          message: `${what} is already running on this ${KIND_NAMES[t.col.kind] ?? "collection"}.`,
+          message: `${what} is already running on this ${KIND_NAMES[col.kind] ?? "collection"}.`,
           task: err.runningKind,
           runningTaskId: err.runningTaskId,
         },
@@ -123,18 +168,15 @@ async function startImport(m: ResourceContext, plan: ImportPlan): Promise<DavRes
     }
     throw err;
   }
-  // Deployed, the worker function takes it; locally it runs in this process. The request returns at once.
-  if (m.ctx.dispatchTask) await m.ctx.dispatchTask({ owner: task.owner, id: task.id });
-  else void runImport(m.ctx, m.registry, m.user, task);
-  return json(202, taskView(task), { location: taskHref(task.id), etag: taskEtag(task) });
 }
 
 const notFound = () => new JsonProblem(404, { code: "NotFound", message: "There is no such task." });
 
 /** `/tasks/<id>`: GET its state, PATCH to cancel it. */
 async function handleTask(m: Parameters<Endpoint["handle"]>[0], segments: string[]): Promise<DavResponse> {
-  if (segments.length !== 1) throw notFound();
   const id = segments[0];
+  const partOf = segments.length === 3 && segments[1] === "result" ? /^\d{1,4}$/.exec(segments[2]) : null;
+  if (segments.length !== 1 && !partOf) throw notFound();
   if (m.req.method !== "GET" && m.req.method !== "HEAD" && m.req.method !== "PATCH") {
     throw new JsonProblem(
       405,
@@ -147,11 +189,40 @@ async function handleTask(m: Parameters<Endpoint["handle"]>[0], segments: string
   // Another user's task does not exist for this one.
   const task = /^[0-9a-f-]{36}$/.test(id) ? await getTask(m.ctx.store, m.user.name, id) : undefined;
   if (!task) throw notFound();
+  if (partOf) return resultPart(m, task, Number(partOf[0]));
   if (m.req.method !== "PATCH") {
     const answer = json(200, taskView(task), { etag: taskEtag(task) });
     return m.req.method === "HEAD" ? { ...answer, body: undefined } : answer;
   }
   return cancel(m, task);
+}
+
+/** Part n of a finished export, as its collection's media type. */
+async function resultPart(
+  m: Parameters<Endpoint["handle"]>[0],
+  task: TaskRecord,
+  n: number,
+): Promise<DavResponse> {
+  if (m.req.method !== "GET" && m.req.method !== "HEAD") {
+    throw new JsonProblem(
+      405,
+      { code: "MethodNotAllowed", message: "A result part is read with GET." },
+      { allow: "GET, HEAD" },
+    );
+  }
+  if (task.kind !== "export" || task.state !== "done" || n >= task.resultParts) throw notFound();
+  const body = await readResultPart(m.ctx.store, task.owner, task.id, n);
+  if (!body) throw notFound();
+  const contentType = m.registry.collectionType(task.collection.kind).contentType;
+  return {
+    status: 200,
+    headers: {
+      "content-type": contentType,
+      "cache-control": "no-store",
+      "content-length": String(body.length),
+    },
+    body: m.req.method === "HEAD" ? undefined : body,
+  };
 }
 
 const tasksEndpoint: Endpoint = {

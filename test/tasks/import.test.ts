@@ -491,3 +491,44 @@ describe("review: the task endpoint's edges", async () => {
     assert.equal(JSON.parse(empty.body).state, done.state);
   });
 });
+
+describe("an export task (POST ?task=export), for a collection larger than one GET answers", async () => {
+  const server = await startTestServer({ maxResponseBytes: 20_000 });
+
+  it("the GET is refused (507), the export task writes the calendar in parts that join into the whole file; while it or an import runs the other is refused (409)", async () => {
+    assert.equal((await server.request("MKCALENDAR", "/calendars/alice/out/")).status, 201);
+    const file = calendarFile(2500, "out");
+    const imported = await settle(
+      server,
+      (await post(server, "/calendars/alice/out/", file.text)).headers.get("location")!,
+    );
+    assert.equal(imported.created, 2500);
+    assert.equal((await server.request("GET", "/calendars/alice/out/")).status, 507);
+    const started = await server.request("POST", "/calendars/alice/out/?task=export");
+    assert.equal(started.status, 202, started.body);
+    const blocked = await post(server, "/calendars/alice/out/", file.text);
+    assert.equal(blocked.status, 409);
+    assert.equal(JSON.parse(blocked.body).task, "export");
+    const task = await settle(server, started.headers.get("location")!);
+    assert.equal(task.state, "done");
+    assert.equal(task.kind, "export");
+    assert.ok(task.result.length >= 2, `${task.result.length} parts`);
+    const parts = [];
+    for (const href of task.result) {
+      const res = await server.request("GET", href);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get("content-type") ?? "", /^text\/calendar/);
+      parts.push(res.body);
+    }
+    const whole = parts.join("");
+    assert.equal(whole.match(/^BEGIN:VCALENDAR\r$/gm)?.length, 1);
+    assert.equal(whole.match(/^END:VCALENDAR\r$/gm)?.length, 1);
+    assert.equal(whole.match(/^BEGIN:VEVENT\r$/gm)?.length, file.events);
+    assert.equal(whole.match(/^BEGIN:VTIMEZONE\r$/gm)?.length, 1);
+    assert.equal(
+      (await server.request("GET", `${started.headers.get("location")}/result/${task.result.length}`)).status,
+      404,
+    );
+    assert.equal((await server.request("GET", task.result[0], { user: "bob" })).status, 404);
+  });
+});
