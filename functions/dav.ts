@@ -101,7 +101,18 @@ export function createWorker(
       event,
       () => lambdaContext.getRemainingTimeInMillis() < RESERVE_MS,
     );
-    if (outcome === "paused") await invoke(lambdaContext.functionName, event);
+    if (outcome === "paused") {
+      try {
+        await invoke(lambdaContext.functionName, event);
+      } catch (err) {
+        // The next turn cannot start: the task's lease runs out and it is recorded failed when read
+        // or when the next task on its collection takes over; the alarm on worker errors fires.
+        console.error(
+          JSON.stringify({ level: "error", msg: "worker could not resume itself", task: event.id }),
+        );
+        throw err;
+      }
+    }
     return { outcome };
   };
 }

@@ -53,8 +53,11 @@ export const DYNAMODB_ACTIONS = [
 
 export { DAV_METHODS } from "../lib/http/methods.js";
 
-/** The largest body the server answers behind an ALB (its Lambda limit is 1 MB, headers included). */
-export const ALB_MAX_RESPONSE_BYTES = 900 * 1024;
+/**
+ * The largest body the server answers behind an ALB: its Lambda limit is 1 MB of response JSON,
+ * in which every CRLF of a calendar takes four characters, so about a tenth more than the body.
+ */
+export const ALB_MAX_RESPONSE_BYTES = 768 * 1024;
 
 /** The worker function's entry point in the same bundle (functions/dav.ts `worker`). */
 export const WORKER_HANDLER = "index.worker";

@@ -112,6 +112,13 @@ export async function exportFile(
   const exporter = new Registry(MODULES).collectionType(col.kind).exporter?.(col);
   if (!exporter) return (io.err(`a ${col.kind} has no export`), 1);
   const sink = file ? createWriteStream(file) : stdout;
+  if (file) {
+    try {
+      await once(sink, "open");
+    } catch (err) {
+      return (io.err(`cannot write ${file}: ${(err as Error).message}`), 1);
+    }
+  }
   const write = async (text: string) => {
     if (text && !sink.write(text)) await once(sink, "drain");
   };

@@ -21,7 +21,7 @@ import type { CollectionKind } from "./keys.js";
 import { colPk } from "./keys.js";
 import { queryAll, type Item } from "./query.js";
 import { backoff } from "./transact.js";
-import { absent, allOf, equals, lessThan, WriteTx, type Expr, type Guard } from "./tx.js";
+import { absent, allOf, equals, guardFailure, lessThan, WriteTx, type Expr, type Guard } from "./tx.js";
 
 export type TaskKind = "import" | "export";
 export type TaskState = "running" | "done" | "failed" | "cancelled";
@@ -308,13 +308,17 @@ const resultKey = (owner: string, id: string, n: number) => ({
 /** Part `n` of an export's result (each under the size one response may carry), kept a week. */
 export async function writeResultPart(
   store: Store,
-  task: Pick<TaskRecord, "owner" | "id">,
+  task: Pick<TaskRecord, "owner" | "id" | "collection">,
   n: number,
   body: Buffer,
 ): Promise<void> {
-  await new WriteTx(store)
+  // Under the task's guards: a second run of the task (an invocation delivered twice) cannot overwrite parts.
+  const guards = taskGuards(task);
+  const failed = await new WriteTx(store)
     .put("part", { ...resultKey(task.owner, task.id, n), body: { B: body }, expiresAt: keepUntil() })
+    .guard(guards)
     .commit();
+  if (failed) throw guardFailure(failed, guards) ?? new LeaseLost("the task no longer holds the collection");
 }
 
 export async function readResultPart(

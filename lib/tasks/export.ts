@@ -18,7 +18,10 @@ import type { DavContext } from "../webdav/context.js";
 import type { Registry } from "../webdav/registry.js";
 import type { RunOutcome } from "./import.js";
 
-/** A part is written once it holds this much (a member is at most 380 KB, so a part stays under 1 MB). */
+/**
+ * A part holds at most this much, or one member alone (at most 380 KB): either way one DynamoDB
+ * item, and under any front door's limit.
+ */
 const PART_BYTES = 300 * 1024;
 
 export async function runExport(ctx: DavContext, registry: Registry, first: TaskRecord): Promise<RunOutcome> {
@@ -47,9 +50,11 @@ export async function runExport(ctx: DavContext, registry: Registry, first: Task
     for await (const page of memberPages(store, col.id)) {
       for (const obj of page) {
         const part = exporter.member(obj.body!);
+        const size = Buffer.byteLength(part);
+        // A part stays one DynamoDB item (400 KB): it is cut before a member that would not fit.
+        if (bytes > 0 && bytes + size > PART_BYTES) await flush();
         pending.push(part);
-        bytes += Buffer.byteLength(part);
-        if (bytes >= PART_BYTES) await flush();
+        bytes += size;
       }
       task.next += page.length;
       task.total = task.next;

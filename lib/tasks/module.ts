@@ -11,8 +11,10 @@ import type { CollectionRecord } from "../store/collections.js";
 import { EtagMismatch } from "../store/errors.js";
 import {
   cancelTask,
+  finishTask,
   getTask,
   readResultPart,
+  runningTask,
   startTask,
   taskEtag,
   TaskConflict,
@@ -112,7 +114,7 @@ async function startImport(m: ResourceContext, plan: ImportPlan): Promise<DavRes
   }
   const task = await start(m, t.col, "import", plan.onConflict, m.req.body, type);
   // Deployed, the worker function takes it; locally it runs in this process. The request returns at once.
-  if (m.ctx.dispatchTask) await m.ctx.dispatchTask({ owner: task.owner, id: task.id });
+  if (m.ctx.dispatchTask) await dispatch(m, task);
   else void runImport(m.ctx, m.registry, m.user, task);
   return json(202, taskView(task), { location: taskHref(task.id), etag: taskEtag(task) });
 }
@@ -128,9 +130,35 @@ async function startExport(m: ResourceContext): Promise<DavResponse> {
     );
   }
   const task = await start(m, t.col, "export", "skip", Buffer.alloc(0), "");
-  if (m.ctx.dispatchTask) await m.ctx.dispatchTask({ owner: task.owner, id: task.id });
+  if (m.ctx.dispatchTask) await dispatch(m, task);
   else void runExport(m.ctx, m.registry, task);
   return json(202, taskView(task), { location: taskHref(task.id), etag: taskEtag(task) });
+}
+
+/** Hand the task to the worker function; if that fails, the task ends failed and the client may retry (503). */
+async function dispatch(m: ResourceContext, task: TaskRecord): Promise<void> {
+  try {
+    await m.ctx.dispatchTask!({ owner: task.owner, id: task.id });
+  } catch (err) {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "task dispatch failed",
+        task: task.id,
+        error: String((err as Error)?.message ?? err),
+      }),
+    );
+    await finishTask(
+      m.ctx.store,
+      { ...task, failed: 1, errors: [{ uid: "", reason: "The worker could not be started." }] },
+      "failed",
+    );
+    throw new JsonProblem(
+      503,
+      { code: "WorkerUnavailable", message: "The task's worker could not be started; try again shortly." },
+      { "retry-after": "5" },
+    );
+  }
 }
 
 /** Take the collection's task lock (409 naming the running task when another holds it). */
@@ -187,9 +215,18 @@ async function handleTask(m: Parameters<Endpoint["handle"]>[0], segments: string
     );
   }
   // Another user's task does not exist for this one.
-  const task = /^[0-9a-f-]{36}$/.test(id) ? await getTask(m.ctx.store, m.user.name, id) : undefined;
+  let task = /^[0-9a-f-]{36}$/.test(id) ? await getTask(m.ctx.store, m.user.name, id) : undefined;
   if (!task) throw notFound();
   if (partOf) return resultPart(m, task, Number(partOf[0]));
+  // A running task whose lease ran out (its worker died) is recorded as failed when it is read.
+  if (task.state === "running" && (await runningTask(m.ctx.store, task.collection.id)) !== task.id) {
+    const stopped = {
+      ...task,
+      errors: [...task.errors, { uid: "", reason: "The worker stopped; its lease ran out." }],
+    };
+    await finishTask(m.ctx.store, stopped, "failed");
+    task = (await getTask(m.ctx.store, m.user.name, id)) ?? task;
+  }
   if (m.req.method !== "PATCH") {
     const answer = json(200, taskView(task), { etag: taskEtag(task) });
     return m.req.method === "HEAD" ? { ...answer, body: undefined } : answer;

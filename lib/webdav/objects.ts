@@ -243,7 +243,7 @@ async function exportBody(m: ResourceContext, col: CollectionRecord, exporter: E
       bytes += Buffer.byteLength(part);
       if (bytes > m.ctx.config.maxResponseBytes) {
         throw new InsufficientStorage(
-          `The export is larger than one response may be (${m.ctx.config.maxResponseBytes} bytes); export it with \`npm run admin -- export ${col.owner}/${col.name}\`, or sync it with a client.`,
+          `The export is larger than one response may be (${m.ctx.config.maxResponseBytes} bytes): POST to this collection with ?task=export to get it in parts, or export it with \`npm run admin -- export ${col.owner}/${col.name}\`.`,
         );
       }
       parts.push(part);

@@ -88,3 +88,15 @@ describe("admin CLI: import and export", async () => {
     assert.equal(await runAdmin(["import", "dana/cal", file, "--on-conflict", "maybe"], c.io, env), 2);
   });
 });
+
+describe("admin CLI: export to a path that cannot be written", async () => {
+  it("says so (exit 1) instead of crashing", async () => {
+    const store = await freshStore();
+    const env = { DYNAMODB_ENDPOINT: store.endpoint, TABLE_NAME: store.tableName };
+    await createUser(store, { name: "erin", passwordHash: "scrypt$x", created: new Date().toISOString() });
+    await createCollection(store, { kind: "calendar", owner: "erin", name: "cal" });
+    const c = capture();
+    assert.equal(await runAdmin(["export", "erin/cal", "/nonexistent-dir/x.ics"], c.io, env), 1);
+    assert.match(c.err.join("\n"), /cannot write \/nonexistent-dir\/x\.ics/);
+  });
+});

@@ -532,3 +532,49 @@ describe("an export task (POST ?task=export), for a collection larger than one G
     assert.equal((await server.request("GET", task.result[0], { user: "bob" })).status, 404);
   });
 });
+
+describe("review: export parts stay one item each", async () => {
+  const server = await startTestServer();
+
+  it("an address book of large cards is exported in parts of at most 300 KB or one card", async () => {
+    const made = await server.request("MKCOL", "/addressbooks/alice/photos/", {
+      headers: { "content-type": "application/xml" },
+      body: `<D:mkcol xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:set><D:prop><D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype></D:prop></D:set></D:mkcol>`,
+    });
+    assert.equal(made.status, 201);
+    const photo = "A".repeat(150_000);
+    for (let i = 0; i < 5; i++) {
+      const card = CRLF([
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        `UID:photo-${i}`,
+        `FN:P ${i}`,
+        `N:${i};P;;;`,
+        `NOTE:${photo}`,
+        "END:VCARD",
+      ]);
+      assert.equal(
+        (
+          await server.request("PUT", `/addressbooks/alice/photos/${i}.vcf`, {
+            headers: { "content-type": "text/vcard" },
+            body: card,
+          })
+        ).status,
+        201,
+      );
+    }
+    const task = await settle(
+      server,
+      (await server.request("POST", "/addressbooks/alice/photos/?task=export")).headers.get("location")!,
+    );
+    assert.equal(task.state, "done", JSON.stringify(task.errors));
+    let cards = 0;
+    for (const href of task.result) {
+      const part = await server.request("GET", href);
+      const inPart = part.body.match(/^BEGIN:VCARD\r$/gm)?.length ?? 0;
+      assert.ok(part.raw.length <= 300 * 1024 || inPart === 1, `${part.raw.length} bytes, ${inPart} cards`);
+      cards += inPart;
+    }
+    assert.equal(cards, 5);
+  });
+});

@@ -68,3 +68,35 @@ describe("the task worker (functions/dav.ts worker)", async () => {
     );
   });
 });
+
+describe("review: the worker's failures", async () => {
+  const server = await startTestServer({ taskLeaseMs: 500 });
+
+  it("a worker that cannot be invoked ends the task failed and answers 503 (the collection is free again)", async () => {
+    assert.equal((await server.request("MKCALENDAR", "/calendars/alice/nodispatch/")).status, 201);
+    server.ctx.dispatchTask = async () => {
+      throw new Error("throttled");
+    };
+    const body =
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:nd-1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260301T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    const refused = await server.request("POST", "/calendars/alice/nodispatch/", {
+      headers: { "content-type": "text/calendar" },
+      body,
+    });
+    assert.equal(refused.status, 503);
+    assert.equal(JSON.parse(refused.body).code, "WorkerUnavailable");
+    const invoked: string[] = [];
+    server.ctx.dispatchTask = async (task) => void invoked.push(task.id);
+    const accepted = await server.request("POST", "/calendars/alice/nodispatch/", {
+      headers: { "content-type": "text/calendar" },
+      body,
+    });
+    assert.equal(accepted.status, 202, accepted.body);
+    // Nobody runs it: once its lease is out, reading it records it failed.
+    await new Promise((r) => setTimeout(r, 700));
+    const read = JSON.parse((await server.request("GET", accepted.headers.get("location")!)).body);
+    assert.equal(read.state, "failed");
+    assert.match(read.errors.at(-1).reason, /lease ran out/);
+    delete server.ctx.dispatchTask;
+  });
+});
