@@ -395,27 +395,21 @@ describe("review: imports that meet a deleted collection, long UIDs, odd files",
 
   it("a VTIMEZONE with a folded TZID goes with the events that use it; one too large for an object is reported per UID, not copied into each", async () => {
     assert.equal((await server.request("MKCALENDAR", "/calendars/alice/tz/")).status, 201);
+    // The STANDARD block of Europe/Berlin, under other TZIDs.
+    const standard = BERLIN_VTIMEZONE.slice(2, -1);
     const folded = [
       "BEGIN:VTIMEZONE",
       "TZID:Customized Time Zone For",
       // Unfolding drops the first blank of the continuation (RFC 5545 §3.1): the name keeps one.
       "  Somewhere",
-      "BEGIN:STANDARD",
-      "DTSTART:19701025T030000",
-      "TZOFFSETFROM:+0200",
-      "TZOFFSETTO:+0100",
-      "END:STANDARD",
+      ...standard,
       "END:VTIMEZONE",
     ];
     const big = [
       "BEGIN:VTIMEZONE",
       "TZID:Big/Zone",
       ...Array.from({ length: 3000 }, (_, i) => `X-FILL-${i}:${"x".repeat(100)}`),
-      "BEGIN:STANDARD",
-      "DTSTART:19701025T030000",
-      "TZOFFSETFROM:+0200",
-      "TZOFFSETTO:+0100",
-      "END:STANDARD",
+      ...standard,
       "END:VTIMEZONE",
     ];
     const ev = (uid: string, tz: string) => [
