@@ -4,11 +4,10 @@
  * members can never be reached again; the members, UID reservations and change log are then
  * removed here in batches. A crash halfway leaves the marker, and `resumePurges` finishes later.
  */
-import { BatchWriteItemCommand } from "@aws-sdk/client-dynamodb";
+import { batchWrite } from "./batch.js";
 import type { Store } from "./client.js";
 import { colPk, purgeKey } from "./keys.js";
 import { queryPages, type Item } from "./query.js";
-import { backoff } from "./transact.js";
 import type { WriteTx } from "./tx.js";
 
 /** Add the purge marker of collection `id` to a transaction. */
@@ -31,17 +30,11 @@ export async function purgeCollection(store: Store, id: string): Promise<void> {
   await deleteKeys(store, [purgeKey(id)]);
 }
 
-async function deleteKeys(store: Store, keys: Item[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 25) {
-    let requests = keys.slice(i, i + 25).map((k) => ({ DeleteRequest: { Key: { pk: k.pk, sk: k.sk } } }));
-    for (let attempt = 0; requests.length; attempt++) {
-      const res = await store.client.send(
-        new BatchWriteItemCommand({ RequestItems: { [store.tableName]: requests } }),
-      );
-      requests = (res.UnprocessedItems?.[store.tableName] ?? []) as typeof requests;
-      if (requests.length) await backoff(attempt);
-    }
-  }
+function deleteKeys(store: Store, keys: Item[]): Promise<void> {
+  return batchWrite(
+    store,
+    keys.map((k) => ({ DeleteRequest: { Key: { pk: k.pk, sk: k.sk } } })),
+  );
 }
 
 /** Finish purges a crash left half done (cheap when there are none: one Query on an empty partition). */

@@ -12,7 +12,8 @@
  * and every object it writes carries a guard that it still holds the lock (`taskGuard`), so a
  * worker whose lease was taken over cannot write on.
  */
-import { BatchWriteItemCommand, GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { batchWrite } from "./batch.js";
 import { randomUUID } from "node:crypto";
 import type { Store } from "./client.js";
 import type { CollectionRecord } from "./collections.js";
@@ -20,7 +21,6 @@ import { ConcurrentModification, EtagMismatch, StoreError } from "./errors.js";
 import type { CollectionKind } from "./keys.js";
 import { colPk } from "./keys.js";
 import { queryAll, type Item } from "./query.js";
-import { backoff } from "./transact.js";
 import { absent, allOf, equals, guardFailure, lessThan, WriteTx, type Expr, type Guard } from "./tx.js";
 
 export type TaskKind = "import" | "export";
@@ -145,20 +145,31 @@ function taskItem(t: TaskRecord): Item {
     collection: { S: JSON.stringify(t.collection) },
     state: { S: t.state },
     onConflict: { S: t.onConflict },
-    errors: { S: JSON.stringify(t.errors) },
     started: { S: t.started },
     ...(t.finished ? { finished: { S: t.finished } } : {}),
-    next: { N: String(t.next) },
     parts: { N: String(t.parts) },
-    resultParts: { N: String(t.resultParts) },
     contentType: { S: t.contentType },
     version: { N: String(t.version) },
-    created: { N: String(t.created) },
-    updated: { N: String(t.updated) },
-    skipped: { N: String(t.skipped) },
-    failed: { N: String(t.failed) },
-    total: { N: String(t.total) },
+    ...progressValues(t),
     expiresAt: keepUntil(),
+  };
+}
+
+/** What a task's progress writes: its counters, its checkpoint and its first errors (clipped, so the record stays one item). */
+function progressValues(task: TaskRecord): Record<string, AttributeValue> {
+  return {
+    created: { N: String(task.created) },
+    updated: { N: String(task.updated) },
+    skipped: { N: String(task.skipped) },
+    failed: { N: String(task.failed) },
+    total: { N: String(task.total) },
+    next: { N: String(task.next) },
+    resultParts: { N: String(task.resultParts) },
+    errors: {
+      S: JSON.stringify(
+        task.errors.slice(0, MAX_TASK_ERRORS).map((e) => ({ uid: clip(e.uid), reason: clip(e.reason) })),
+      ),
+    },
   };
 }
 
@@ -266,38 +277,25 @@ async function lockItem(store: Store, colId: string): Promise<Item | undefined> 
 }
 
 /** Remove a refused task's upload at once (the TTL would only take it in a week). */
-async function deleteParts(store: Store, owner: string, id: string, parts: number): Promise<void> {
-  for (let i = 0; i < parts; i += 25) {
-    let requests = Array.from({ length: Math.min(25, parts - i) }, (_, k) => ({
-      DeleteRequest: { Key: partKey(owner, id, i + k) },
-    }));
-    for (let attempt = 0; requests.length; attempt++) {
-      const res = await store.client.send(
-        new BatchWriteItemCommand({ RequestItems: { [store.tableName]: requests } }),
-      );
-      requests = (res.UnprocessedItems?.[store.tableName] ?? []) as typeof requests;
-      if (requests.length) await backoff(attempt);
-    }
-  }
+function deleteParts(store: Store, owner: string, id: string, parts: number): Promise<void> {
+  return batchWrite(
+    store,
+    Array.from({ length: parts }, (_, n) => ({ DeleteRequest: { Key: partKey(owner, id, n) } })),
+  );
 }
 
-async function writeParts(store: Store, owner: string, id: string, upload: Buffer, parts: number) {
+function writeParts(store: Store, owner: string, id: string, upload: Buffer, parts: number): Promise<void> {
   const items = Array.from({ length: parts }, (_, n) => ({
     ...partKey(owner, id, n),
     body: { B: upload.subarray(n * PART_BYTES, (n + 1) * PART_BYTES) },
     expiresAt: keepUntil(),
   }));
-  // A batch takes 25 items and 16 MB; parts are 350 KB, so ten at a time.
-  for (let i = 0; i < items.length; i += 10) {
-    let requests = items.slice(i, i + 10).map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; requests.length; attempt++) {
-      const res = await store.client.send(
-        new BatchWriteItemCommand({ RequestItems: { [store.tableName]: requests } }),
-      );
-      requests = (res.UnprocessedItems?.[store.tableName] ?? []) as typeof requests;
-      if (requests.length) await backoff(attempt);
-    }
-  }
+  // A call takes 16 MB; parts are 350 KB, so ten at a time.
+  return batchWrite(
+    store,
+    items.map((Item) => ({ PutRequest: { Item } })),
+    10,
+  );
 }
 
 const resultKey = (owner: string, id: string, n: number) => ({
@@ -375,21 +373,7 @@ export function taskGuards(task: Pick<TaskRecord, "id" | "owner" | "collection">
 
 /** SET of a task's progress (counters, errors, checkpoint) and the advance of its version. */
 function progressUpdate(task: TaskRecord, extra: Record<string, AttributeValue> = {}) {
-  const values: Record<string, AttributeValue> = {
-    created: { N: String(task.created) },
-    updated: { N: String(task.updated) },
-    skipped: { N: String(task.skipped) },
-    failed: { N: String(task.failed) },
-    total: { N: String(task.total) },
-    next: { N: String(task.next) },
-    resultParts: { N: String(task.resultParts) },
-    errors: {
-      S: JSON.stringify(
-        task.errors.slice(0, MAX_TASK_ERRORS).map((e) => ({ uid: clip(e.uid), reason: clip(e.reason) })),
-      ),
-    },
-    ...extra,
-  };
+  const values = { ...progressValues(task), ...extra };
   return (e: Expr) =>
     `SET ${Object.entries(values)
       .map(([k, v]) => `${e.name(k)} = ${e.value(v)}`)
