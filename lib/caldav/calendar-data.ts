@@ -4,12 +4,12 @@
  * limit-recurrence-set (§9.6.6) and limit-freebusy-set (§9.6.7).
  */
 import ICAL from "ical.js";
-import { Forbidden } from "../errors.js";
-import { cal } from "../xml/names.js";
+import { DavError, excerpt, Forbidden, InsufficientStorage } from "../errors.js";
+import { cal, dav } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
 import { freeBusyPeriods, instanceInRange } from "./filter.js";
 import { type Component, expandGroup, groupComponents, type Instance, parseIcal } from "./ical-instances.js";
-import { Clock, parseTimezoneText, utcToSeconds } from "./ical-time.js";
+import { Clock, parseTimezoneText, secondsToUtc, utcToSeconds } from "./ical-time.js";
 
 export interface PropSpec {
   name: string;
@@ -122,7 +122,12 @@ function parseRange(el: XmlElement, required: boolean): UtcRange {
 export interface RenderOptions {
   /** The calendar's CALDAV:calendar-timezone, for floating times in expanded output. */
   timezone?: string;
+  /** The object's href, for the message of a refused expansion. */
+  href?: string;
 }
+
+/** Instances one object may expand into (RFC 4791 §9.6.5): a day's worth of a rule every few seconds. */
+export const MAX_EXPANDED_INSTANCES = 50000;
 
 /** Renders a stored object per the spec; without any subsetting the stored text comes back unchanged. */
 export function renderCalendarData(
@@ -140,13 +145,15 @@ export function renderCalendarData(
   }
   const clock = new Clock(parseTimezoneText(opts.timezone));
   try {
-    if (spec.expand) expand(root, toSec(spec.expand), clock);
+    if (spec.expand) expand(root, toSec(spec.expand), clock, opts.href);
     else if (spec.limitRecurrenceSet) limitRecurrenceSet(root, toSec(spec.limitRecurrenceSet), clock);
     if (spec.limitFreebusySet) limitFreebusySet(root, toSec(spec.limitFreebusySet), clock);
     if (spec.comp) subset(root, spec.comp);
     return root.toString() + "\r\n";
-  } catch {
-    // Undecodable values (damaged data): better the stored object than a failed REPORT.
+  } catch (err) {
+    // An expansion past the limit is refused (507); other failures are undecodable values
+    // (damaged data): better the stored object than a failed REPORT.
+    if (err instanceof DavError) throw err;
     return icalText;
   }
 }
@@ -169,10 +176,18 @@ function setTime(comp: Component, name: string, t: ICAL.Time | undefined): void 
 }
 
 /** RFC 4791 §9.6.5: instances in the range as separate components in UTC; no VTIMEZONE. */
-function expand(root: Component, r: { start: number; end: number }, clock: Clock): void {
+function expand(root: Component, r: { start: number; end: number }, clock: Clock, href?: string): void {
   const out: Component[] = [];
   for (const g of groupComponents(root, ["vevent", "vtodo", "vjournal"])) {
-    const exp = expandGroup(g, { clock, until: r.end, maxOccurrences: 50000 });
+    const exp = expandGroup(g, { clock, until: r.end, maxOccurrences: MAX_EXPANDED_INSTANCES });
+    if (exp.truncated) {
+      // A partial expansion would be a wrong answer, not a short one: refuse it, as a REPORT refuses
+      // more matches than it can return (DAV:number-of-matches-within-limits, RFC 5323 §5.2 / RFC 6578 §3.6).
+      throw new InsufficientStorage(
+        `Expanding ${href ?? "a calendar object"} (UID ${excerpt(g.uid)}) from ${secondsToUtc(r.start)} to ${secondsToUtc(r.end)} yields more than ${MAX_EXPANDED_INSTANCES} instances, or more than can be computed in time; ask for a shorter CALDAV:expand range, or for the object without expand.`,
+        { name: dav("number-of-matches-within-limits") },
+      );
+    }
     const instances = exp.instances
       .filter((i) => instanceInRange(g.type, i, r, clock))
       .sort((a, b) => startOf(a, clock) - startOf(b, clock));

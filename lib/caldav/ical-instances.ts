@@ -5,6 +5,7 @@
  */
 import ICAL from "ical.js";
 import type { Clock } from "./ical-time.js";
+import { RecurrenceTimeout, withinDeadline } from "./recur-guard.js";
 
 export type Component = ICAL.Component;
 export type Time = ICAL.Time;
@@ -152,6 +153,8 @@ export interface Expansion {
   unbounded: boolean;
 }
 
+const OUT_OF_TIME = Symbol("out of time");
+
 /** Expands a component group into instances (overrides first, then master occurrences in order). */
 export function expandGroup(group: ComponentGroup, opts: ExpandOptions): Expansion {
   const { clock } = opts;
@@ -207,11 +210,25 @@ export function expandGroup(group: ComponentGroup, opts: ExpandOptions): Expansi
     }
   }
 
-  const expansion = new ICAL.RecurExpansion({ component: master, dtstart: anchor });
   const deadline = Date.now() + (opts.budgetMs ?? 250);
+  // The budget bounds ical.js's own iteration too (lib/caldav/recur-guard.ts): one next() call runs
+  // for ever on a rule no date satisfies.
+  const within = <T>(step: () => T): T | typeof OUT_OF_TIME => {
+    try {
+      return withinDeadline(deadline, step);
+    } catch (err) {
+      if (err instanceof RecurrenceTimeout) return OUT_OF_TIME;
+      throw err;
+    }
+  };
+  const expansion = within(() => new ICAL.RecurExpansion({ component: master, dtstart: anchor }));
   let count = 0;
   for (;;) {
-    const occ = expansion.next();
+    const occ = expansion === OUT_OF_TIME ? OUT_OF_TIME : within(() => expansion.next());
+    if (occ === OUT_OF_TIME) {
+      result.truncated = true;
+      break;
+    }
     if (!occ) break;
     if (++count > max || ((count & 255) === 0 && Date.now() > deadline)) {
       result.truncated = true;

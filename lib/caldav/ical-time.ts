@@ -4,6 +4,7 @@
  * by a VTIMEZONE, floating, all-day) to UTC.
  */
 import ICAL from "ical.js";
+import { RecurrenceTimeout } from "./recur-guard.js";
 
 /** Earliest and latest representable instants, as used for open spans. */
 export const MIN_UTC = "00010101T000000Z";
@@ -73,27 +74,38 @@ export function wallSeconds(t: ICAL.Time): number {
 export class Clock {
   /** Set once a floating time has been converted (callers widen spans then). */
   sawFloating = false;
+  /**
+   * Zones whose observance rules ical.js could not expand in time (recur-guard.ts): each conversion
+   * would try again for as long, so their times are read as floating from then on.
+   */
+  private readonly broken = new WeakSet<object>();
   constructor(readonly floatingTz?: ICAL.Timezone) {}
 
   seconds(t: ICAL.Time): number {
-    if (isFloating(t)) return this.floatingSeconds(t);
+    if (isFloating(t) || this.broken.has(t.zone)) return this.floatingSeconds(t);
     try {
       const sec = t.toUnixTime();
       if (Number.isFinite(sec)) return sec;
-    } catch {
+    } catch (err) {
       // A broken VTIMEZONE: fall through and treat the time as floating.
+      this.noteBroken(err, t.zone);
     }
     return this.floatingSeconds(t);
+  }
+
+  private noteBroken(err: unknown, zone: object | undefined): void {
+    if (zone && err instanceof RecurrenceTimeout && err.reason === "iterator") this.broken.add(zone);
   }
 
   private floatingSeconds(t: ICAL.Time): number {
     this.sawFloating = true;
     const wall = wallSeconds(t);
-    if (!this.floatingTz) return wall;
+    if (!this.floatingTz || this.broken.has(this.floatingTz)) return wall;
     try {
       const offset = this.floatingTz.utcOffset(t);
       return Number.isFinite(offset) ? wall - offset : wall;
-    } catch {
+    } catch (err) {
+      this.noteBroken(err, this.floatingTz);
       return wall;
     }
   }

@@ -3,7 +3,7 @@
  * the calendar collection's (RFC 4791 §5.2), Apple's colour and order, and CALDAV:calendar-data
  * (§9.6), which REPORTs compute from each member's body.
  */
-import { homeHref, principalHref } from "../webdav/paths.js";
+import { homeHref, objectHref, principalHref } from "../webdav/paths.js";
 import { anyText, href, storedText } from "../webdav/properties.js";
 import { PropertyRejected, type MemberPropertyDef, type PropertyDef } from "../webdav/registry.js";
 import { isCollectionOf } from "../webdav/target.js";
@@ -49,7 +49,10 @@ const calendarData: MemberPropertyDef<CalendarDataSpec | undefined> = {
     el.children.length || Object.keys(el.attrs).length ? parseCalendarDataRequest(el) : undefined,
   render: (col, obj, spec) =>
     col.kind === "calendar"
-      ? renderCalendarData(obj.body.toString("utf8"), spec, { timezone: col.props[cal("calendar-timezone")] })
+      ? renderCalendarData(obj.body.toString("utf8"), spec, {
+          timezone: col.props[cal("calendar-timezone")],
+          href: objectHref(col.kind, col.owner, col.name, obj.name),
+        })
       : undefined,
 };
 

@@ -3,6 +3,7 @@
  * requested property whose value holds hrefs, the named resources' properties are returned
  * in place of the hrefs.
  */
+import { BadRequest, excerpt } from "../errors.js";
 import type { DavResponse } from "../http/message.js";
 import type { XmlNode } from "../xml/build.js";
 import { multistatusResponse, renderMultistatus, statusLine } from "../xml/multistatus.js";
@@ -18,13 +19,27 @@ interface Wanted {
   nested: Wanted[];
 }
 
+/** An XML local name (XML Namespaces §3 NCName, without the rarest start characters). */
+const NCNAME = /^[\p{L}_][\p{L}\p{N}\p{M}._\-\u00B7\u203F\u2040]*$/u;
+
+/**
+ * The properties a DAV:property names (RFC 3253 §3.8): `name` is the property's local name and
+ * `namespace` its namespace. They become element names of the answer, so a name that is no XML
+ * name (or missing), or a namespace that a Clark name cannot hold, is a 400.
+ */
 function parseWanted(el: XmlElement): Wanted[] {
   return el.children
     .filter((c) => c.name === dav("property"))
-    .map((p) => ({
-      name: clark(p.attrs["{}namespace"] ?? "DAV:", p.attrs["{}name"] ?? ""),
-      nested: parseWanted(p),
-    }));
+    .map((p) => {
+      const local = p.attrs["{}name"];
+      const ns = p.attrs["{}namespace"] ?? "DAV:";
+      if (local === undefined || !NCNAME.test(local) || ns.includes("}")) {
+        throw new BadRequest(
+          `DAV:property needs a name attribute that is an XML name, and a namespace without '}' (RFC 3253 §3.8); got name ${JSON.stringify(excerpt(local ?? "(none)"))}.`,
+        );
+      }
+      return { name: clark(ns, local), nested: parseWanted(p) };
+    });
 }
 
 async function expand(
