@@ -67,6 +67,12 @@ export async function transact(store: Store, items: TransactWriteItem[]): Promis
  * ConcurrentModification when DynamoDB kept reporting transaction conflicts).
  */
 export const RETRY = Symbol("retry");
+/**
+ * Retry at once: the lost round already learnt the state that beat it (a cancelled transaction
+ * returns the winner's item), so there is nothing to wait for; backing off only stretches the
+ * queue of writers on one calendar.
+ */
+export const RETRY_NOW = Symbol("retry-now");
 
 /**
  * When a write stops retrying against concurrent writers and answers 409: after at least
@@ -77,13 +83,13 @@ export const RETRY = Symbol("retry");
 export const RETRY_BUDGET = { attempts: 30, budgetMs: 10_000 };
 
 export async function withRetries<T>(
-  run: () => Promise<T | typeof RETRY>,
+  run: () => Promise<T | typeof RETRY | typeof RETRY_NOW>,
   budget: { attempts: number; budgetMs: number } = RETRY_BUDGET,
 ): Promise<T> {
   const deadline = Date.now() + budget.budgetMs;
   const exhausted = (i: number) => i + 1 >= budget.attempts && Date.now() >= deadline;
   for (let i = 0; ; i++) {
-    let result: T | typeof RETRY;
+    let result: T | typeof RETRY | typeof RETRY_NOW;
     try {
       result = await run();
     } catch (err) {
@@ -91,8 +97,8 @@ export async function withRetries<T>(
       if (!(err instanceof ConcurrentModification) || exhausted(i)) throw err;
       result = RETRY;
     }
-    if (result !== RETRY) return result;
+    if (result !== RETRY && result !== RETRY_NOW) return result;
     if (exhausted(i)) throw new ConcurrentModification("too many concurrent changes to this collection");
-    await backoff(Math.min(i, 5));
+    if (result === RETRY) await backoff(Math.min(i, 5));
   }
 }
