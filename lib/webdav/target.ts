@@ -15,7 +15,7 @@ import {
 import { AlreadyExists } from "../store/errors.js";
 import type { Store } from "../store/client.js";
 import type { CollectionKind } from "../store/keys.js";
-import { getObject, listObjects, type ObjectRecord } from "../store/objects.js";
+import { getCollectionAndObject, getObject, listObjects, type ObjectRecord } from "../store/objects.js";
 import type { UserRecord } from "../store/users.js";
 import {
   addressHref,
@@ -101,19 +101,41 @@ export async function resolveTarget(
     }
     case "object": {
       if (nests(address.kind)) return resolveInFolder(store, address, member);
-      const col = await getCollection(store, {
-        kind: address.kind,
-        owner: address.user,
-        name: address.collection,
-      });
+      const ref = { kind: address.kind, owner: address.user, name: address.collection };
+      if (member === "skip") {
+        const col = await getCollection(store, ref);
+        if (!col) return { type: "unmapped", href };
+        return { type: "unmapped", href, parent: collectionTarget(col), assumed: true };
+      }
+      const cacheKey = `${ref.kind}\n${ref.owner}\n${ref.name}`;
+      const { col, obj } = await getCollectionAndObject(
+        store,
+        ref,
+        address.object,
+        member === "body",
+        collectionIds.get(cacheKey),
+      );
+      remember(cacheKey, col?.id);
       if (!col) return { type: "unmapped", href };
-      if (member === "skip") return { type: "unmapped", href, parent: collectionTarget(col), assumed: true };
-      const obj = await getObject(store, col.id, address.object, member === "body");
       return obj ? objectTarget(col, obj) : { type: "unmapped", href, parent: collectionTarget(col) };
     }
     default:
       return { type: "unmapped", href };
   }
+}
+
+/**
+ * The ids collections had when last seen by this warm function, so that a member's request reads
+ * the collection and the member in one round trip. Only a guess: the collection is read in the
+ * same batch and wins when they differ. Bounded, oldest first out.
+ */
+const collectionIds = new Map<string, string>();
+const MAX_REMEMBERED = 1000;
+function remember(key: string, id: string | undefined): void {
+  collectionIds.delete(key);
+  if (id === undefined) return;
+  collectionIds.set(key, id);
+  if (collectionIds.size > MAX_REMEMBERED) collectionIds.delete(collectionIds.keys().next().value!);
 }
 
 /**
