@@ -75,9 +75,9 @@ export function noFolderPart(
   tx: WriteTx,
   col: { kind: CollectionKind; owner: string; name: string },
   name: string,
+  part = "folder",
 ): void {
-  if (nests(col.kind))
-    tx.check("folder", collectionKey(col.kind, col.owner, inFolder(col.name, name)), absent);
+  if (nests(col.kind)) tx.check(part, collectionKey(col.kind, col.owner, inFolder(col.name, name)), absent);
 }
 
 /** Condition of a folder removed with its parent: the same folder, and nothing made in it since. */

@@ -8,6 +8,7 @@
  */
 import { BatchGetItemCommand, GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { Store } from "./client.js";
 import {
   collectionFromItem,
@@ -32,7 +33,18 @@ import { RoundExpectation, satisfies, type Expectation } from "./expectation.js"
 import { collectionKey, colPk, objectKey, uidKey } from "./keys.js";
 import { queryAll, queryPages, type Item } from "./query.js";
 import { backoff, RETRY, RETRY_NOW, withRetries } from "./transact.js";
-import { absent, allOf, anyOf, equals, guardFailure, WriteTx, type Guard, type TxFailures } from "./tx.js";
+import {
+  absent,
+  allOf,
+  anyOf,
+  distinctGuards,
+  equals,
+  guardFailure,
+  TooManyParts,
+  WriteTx,
+  type Guard,
+  type TxFailures,
+} from "./tx.js";
 
 export interface ObjectRecord {
   name: string;
@@ -72,8 +84,24 @@ export function objectFromItem(item: Item): ObjectRecord {
     dead: item.dead?.M
       ? Object.fromEntries(Object.entries(item.dead.M).map(([k, v]) => [k, v.S ?? ""]))
       : undefined,
-    body: item.body?.B ? Buffer.from(item.body.B) : undefined,
+    body: item.body?.B ? bodyOf(item.body.B, item.enc?.S) : undefined,
   };
+}
+
+/**
+ * Bodies are stored deflated when that makes them smaller (iCalendar and vCard text shrinks to a
+ * third or less): DynamoDB charges reads and writes by item size, so a 2 KB event costs 2 write
+ * units in a transaction instead of 6, and a listing's Query, which is charged for whole items
+ * even when it projects a few attributes, reads a third of the units. Items written before this,
+ * or whose body would not shrink, hold it as it is.
+ */
+function storedBody(body: Buffer): { body: AttributeValue; enc?: AttributeValue } {
+  if (body.length < 128) return { body: { B: body } };
+  const z = deflateRawSync(body);
+  return z.length < body.length ? { body: { B: z }, enc: { S: "deflate" } } : { body: { B: body } };
+}
+function bodyOf(stored: Uint8Array, enc: string | undefined): Buffer {
+  return enc === "deflate" ? inflateRawSync(stored) : Buffer.from(stored);
 }
 
 export async function getObject(
@@ -149,7 +177,7 @@ const META_ATTRS = [
 ];
 function projection(withBody = false) {
   return {
-    ProjectionExpression: [...META_ATTRS, ...(withBody ? ["body"] : [])].join(", "),
+    ProjectionExpression: [...META_ATTRS, ...(withBody ? ["body", "enc"] : [])].join(", "),
     ExpressionAttributeNames: { "#n": "name", "#s": "size" },
   };
 }
@@ -259,7 +287,7 @@ export function objectItem(
     created: { S: created },
     modified: { S: modified },
     comp: { S: input.comp },
-    body: { B: input.body },
+    ...storedBody(input.body),
     ...(input.dead && Object.keys(input.dead).length ? { dead: deadAttr(input.dead) } : {}),
     ...(input.spanStart && input.spanEnd
       ? {
@@ -342,6 +370,49 @@ export async function putObject(
         throw new UidConflict(input.uid, failed.old("uid")?.name?.S ?? "another resource");
     });
   });
+}
+
+/**
+ * Create several members in one transaction (an import's fast path): one advance of the sequence,
+ * and for each member its item (condition: absent), its UID reservation (free) and its log entry,
+ * with `guardsFor` each member's guards (shared ones, such as the collection's, merge into one part).
+ * All or nothing: false when any condition failed or the collection moved on since `col` was read;
+ * the caller then writes the members one by one, which answers each one's clash precisely.
+ */
+export async function createObjects(
+  store: Store,
+  col: CollectionRecord,
+  inputs: readonly NewObject[],
+  guardsFor: (name: string) => readonly Guard[],
+  quota?: number,
+): Promise<{ etags: string[]; col: CollectionRecord } | false> {
+  const bytes = inputs.reduce((n, i) => n + i.body.length, 0);
+  // Past the quota: the single writes say which member it refuses.
+  if (quota !== undefined && col.bytes + bytes > quota) return false;
+  const now = new Date().toISOString();
+  const tx = new WriteTx(store);
+  recordChanges(
+    tx,
+    col,
+    inputs.map((i) => ({ op: "put", name: i.name })),
+    { now, bytesDelta: bytes },
+  );
+  const etags = inputs.map((input, i) => {
+    const etag = etagFor(input.body);
+    noFolderPart(tx, col, input.name, `folder:${i}`);
+    tx.put(`object:${i}`, objectItem(col.id, input, etag, now, now), absent);
+    tx.put(`uid:${i}`, { ...uidKey(col.id, input.uid), name: { S: input.name } }, absent);
+    return etag;
+  });
+  try {
+    tx.guard(distinctGuards(inputs.flatMap((i) => guardsFor(i.name))));
+  } catch (err) {
+    // More guards than one transaction holds: one by one, each member has room.
+    if (err instanceof TooManyParts) return false;
+    throw err;
+  }
+  if (await tx.commit()) return false;
+  return { etags, col: { ...col, seq: col.seq + inputs.length, bytes: col.bytes + bytes, modified: now } };
 }
 
 /** Release the UID reservation `name` holds. */

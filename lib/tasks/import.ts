@@ -1,8 +1,9 @@
 /**
  * The worker of an import task: the uploaded file split into members by the collection's kind,
- * each validated and written as a PUT would be (one conditional transaction, under the guard that
- * the task still holds the collection), so a bad object, a UID clash or the quota is reported for
- * that UID and the rest land. Members are named by their UID, so importing a file again finds
+ * each validated as a PUT would be and written under the guard that the task still holds the
+ * collection: the new members of each twenty in one conditional transaction, and where that is refused,
+ * one by one as PUTs are, so a bad object, a UID clash or the quota is reported for that UID and the
+ * rest land. Members are named by their UID, so importing a file again finds
  * what it wrote before: `skip` leaves it, `replace` writes it anew, `fail` reports it. Progress
  * (and the lease on the collection) is recorded every few objects; a task cancelled meanwhile stops
  * after the object in flight.
@@ -10,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { DavError, fromStoreError } from "../errors.js";
 import { EtagMismatch, ParentMissing, UidConflict } from "../store/errors.js";
-import { getObjects, putObject, type NewObject } from "../store/objects.js";
+import { createObjects, getObjects, putObject, type NewObject } from "../store/objects.js";
 import { getCollection, type CollectionRecord } from "../store/collections.js";
 import {
   finishTask,
@@ -27,11 +28,21 @@ import type { DavContext } from "../webdav/context.js";
 import type { Registry } from "../webdav/registry.js";
 
 /**
- * Objects are taken ten at a time: one BatchGetItem tells which are there already, and progress
- * (with the lease, and the check for a cancel) is recorded after each ten, so a cancel stops the
- * task within ten objects of the one in flight.
+ * Objects are taken twenty at a time: one BatchGetItem tells which are there already, the new ones
+ * are one transaction (four parts each, within DynamoDB's 100), and progress (with the lease, and
+ * the check for a cancel) is recorded after each twenty, so a cancel stops the task within twenty
+ * objects of the one in flight.
  */
-const CHUNK = 10;
+const CHUNK = 20;
+
+/** At most this many body bytes in one transaction (DynamoDB takes 4 MB; items are counted with their keys). */
+const BATCH_BYTES = 1024 * 1024;
+
+/** A body that validated: the member it makes and its name. */
+interface Validated {
+  member: Omit<NewObject, "name">;
+  name: string;
+}
 
 /** A member name from a UID: the UID itself where it is a safe name, else a digest of it. */
 export function memberName(uid: string, extension: string): string {
@@ -46,7 +57,7 @@ const uidHint = (body: Buffer) =>
 export interface ImportHooks {
   /** Called after each object (tests stop a worker there, as a crash would). */
   afterObject?(index: number): Promise<void> | void;
-  /** Asked after each ten objects: true stops the run at a checkpoint (a Lambda running out of time). */
+  /** Asked after each twenty objects: true stops the run at a checkpoint (a Lambda running out of time). */
   shouldPause?(): boolean;
 }
 
@@ -91,13 +102,17 @@ export async function runImport(
         .slice(i, i + CHUNK)
         .map((body) => (Buffer.isBuffer(body) ? run.validate(body) : void fail(body.uid, body.reason)));
       const names = chunk.flatMap((v) => (v ? [v.name] : []));
-      // What an earlier import (or a client) stored under these names: skipped or reported without a write.
-      const present =
-        task.onConflict === "replace" ? new Map() : await getObjects(store, col.id, names, false);
+      // What an earlier import (or a client) stored under these names: skipped or reported without a
+      // write (or, to replace, written one by one); the rest are new and go in one transaction.
+      const present = await getObjects(store, col.id, names, false);
+      const fresh = chunk.filter((v) => v && !present.has(v.name)) as Validated[];
+      const batched = (await run.createAll(fresh)) ? new Set(fresh) : new Set<Validated>();
       for (let j = 0; j < chunk.length; j++) {
         const v = chunk[j];
-        if (v && present.has(v.name)) run.exists(v.member.uid);
-        else if (v) await run.write(v.member, v.name);
+        if (!v || batched.has(v)) {
+          // Written with the others, or already reported.
+        } else if (present.has(v.name) && task.onConflict !== "replace") run.exists(v.member.uid);
+        else await run.write(v.member, v.name);
         task.next = i + j + 1;
         await hooks.afterObject?.(i + j);
       }
@@ -157,7 +172,7 @@ class ImportRun {
   }
 
   /** The member a body makes, validated as a PUT's would be, and its name; undefined (and reported) when refused. */
-  validate(body: Buffer): { member: Omit<NewObject, "name">; name: string } | undefined {
+  validate(body: Buffer): Validated | undefined {
     try {
       const member = this.type.validateMember(this.target, body, undefined, this.ctx.config, "");
       return { member, name: memberName(member.uid, this.extension) };
@@ -199,11 +214,10 @@ class ImportRun {
     throw failure;
   }
 
-  private async put(member: Omit<NewObject, "name">, name: string, replace: boolean): Promise<void> {
-    const { ctx, registry, task } = this;
-    const ref = { kind: task.collection.kind, owner: task.owner, name: task.collection.name };
-    const w = {
-      ctx,
+  /** The write as the modules' guards and hooks see it. */
+  private writeOf(name: string) {
+    return {
+      ctx: this.ctx,
       user: this.user,
       col: this.target,
       name,
@@ -211,6 +225,48 @@ class ImportRun {
       membership: true,
       tokens: [],
     };
+  }
+
+  /**
+   * New members in one transaction, when they can be: at least two, distinct names, under a size
+   * DynamoDB takes in one transaction. False when not written (the caller writes them one by one,
+   * which reports each clash, the quota or a lost lease precisely).
+   */
+  async createAll(members: readonly Validated[]): Promise<boolean> {
+    const bytes = members.reduce((n, m) => n + m.member.body.length, 0);
+    if (
+      members.length < 2 ||
+      bytes > BATCH_BYTES ||
+      new Set(members.map((m) => m.name)).size < members.length
+    )
+      return false;
+    const { ctx, registry, task } = this;
+    const col = this.col ?? (await getCollection(ctx.store, this.ref));
+    this.col = undefined;
+    if (!col || col.id !== task.collection.id) return false;
+    const result = await createObjects(
+      ctx.store,
+      col,
+      members.map((m) => ({ ...m.member, name: m.name })),
+      (name) => [...taskGuards(task), ...registry.guards(this.writeOf(name))],
+      ctx.config.quotaBytes,
+    );
+    if (!result) return false;
+    this.col = result.col;
+    for (const [i, m] of members.entries()) {
+      await registry.afterWrite({ ...this.writeOf(m.name), etag: result.etags[i] });
+      task.created++;
+    }
+    return true;
+  }
+
+  private get ref() {
+    return { kind: this.task.collection.kind, owner: this.task.owner, name: this.task.collection.name };
+  }
+
+  private async put(member: Omit<NewObject, "name">, name: string, replace: boolean): Promise<void> {
+    const { ctx, registry, task, ref } = this;
+    const w = this.writeOf(name);
     const first = this.col;
     // Until this write is known to have advanced the sequence, the next one reads the collection afresh.
     this.col = undefined;

@@ -4,6 +4,7 @@
  * database failures turned into answers in one place (never a stack trace or a DynamoDB error).
  */
 import assert from "node:assert/strict";
+import { inflateRawSync } from "node:zlib";
 import { afterEach, describe, it } from "node:test";
 import { GetItemCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import { collectionKey, objectKey } from "../../lib/store/keys.js";
@@ -23,7 +24,7 @@ const sized = (uid: string, bytes: number) => {
 };
 
 describe("Single-table layout and max-resource-size (RFC 4791 §5.2.5)", () => {
-  it("lib/store/table.ts: a calendar is HOME#cal#<user> / C#<name>; its object is COL#<id> / O#<name> with the body in the item", async () => {
+  it("lib/store/table.ts: a calendar is HOME#cal#<user> / C#<name>; its object is COL#<id> / O#<name> with the body in the item, deflated", async () => {
     const col = await c.newCalendar("layout");
     const body = fixture("ical4j-apple-iphone-os-26-structured-location.ics");
     assert.equal((await c.put("layout", "loc.ics", body)).status, 201);
@@ -40,7 +41,12 @@ describe("Single-table layout and max-resource-size (RFC 4791 §5.2.5)", () => {
     );
     assert.equal(objItem.Item?.pk.S, `COL#${col.id}`);
     assert.equal(objItem.Item?.sk.S, "O#loc.ics");
-    assert.ok(Buffer.from(objItem.Item!.body.B!).equals(body), "the body lives in the item, byte for byte");
+    // Deflated, because items are charged by size; it inflates to the body as sent, byte for byte.
+    assert.equal(objItem.Item?.enc?.S, "deflate");
+    const stored = Buffer.from(objItem.Item!.body.B!);
+    assert.ok(stored.length < body.length, `stored ${stored.length} B of a ${body.length} B body`);
+    assert.ok(inflateRawSync(stored).equals(body), "the body lives in the item, byte for byte");
+    assert.ok((await c.get("layout", "loc.ics")).raw.equals(body), "GET answers the body as sent");
     assert.equal(objItem.Item?.etag.S, (await c.get("layout", "loc.ics")).headers.get("etag"));
     assert.equal(objItem.Item?.gsi1pk?.S, `COL#${col.id}`, "indexed by time range");
   });

@@ -20,7 +20,7 @@ describe("the task worker (functions/dav.ts worker)", async () => {
 
   it("a POST only dispatches the task; each turn runs until its time is nearly up and invokes the worker again; the last turn ends the task done", async () => {
     assert.equal((await server.request("MKCALENDAR", "/calendars/alice/deployed/")).status, 201);
-    const events = Array.from({ length: 45 }, (_, i) =>
+    const events = Array.from({ length: 85 }, (_, i) =>
       [
         "BEGIN:VEVENT",
         `UID:w-${i}`,
@@ -41,7 +41,7 @@ describe("the task worker (functions/dav.ts worker)", async () => {
     assert.equal(`/tasks/${ref.id}`, location);
     // Nothing ran in the request: the task waits for its worker.
     assert.equal(JSON.parse((await server.request("GET", location)).body).created, 0);
-    // Each turn has time for two chunks of ten objects: the second time it asks, time is short.
+    // Each turn has time for two chunks of twenty objects: the second time it asks, time is short.
     let turns = 0;
     let outcome = "paused";
     while (outcome === "paused") {
@@ -54,13 +54,13 @@ describe("the task worker (functions/dav.ts worker)", async () => {
       turns++;
       assert.ok(turns < 10, "the task ends");
     }
-    assert.equal(turns, 3, "45 objects, twenty a turn");
+    assert.equal(turns, 3, "85 objects, forty a turn");
     assert.deepEqual(
       invoked.slice(1).map((i) => i.name),
       ["stack-task-worker", "stack-task-worker"],
     );
     const task = JSON.parse((await server.request("GET", location)).body);
-    assert.deepEqual([task.state, task.created, task.total], ["done", 45, 45]);
+    assert.deepEqual([task.state, task.created, task.total], ["done", 85, 85]);
     // A turn for a task that ended does nothing.
     assert.equal(
       (await worker(ref, { functionName: "x", getRemainingTimeInMillis: () => 600_000 })).outcome,
