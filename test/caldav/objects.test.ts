@@ -42,6 +42,24 @@ describe("RFC 4791 §5.3.2: PUT, GET, HEAD and DELETE of calendar objects", () =
     assert.ok(got.headers.get("last-modified"));
   });
 
+  it("RFC 4918 §9.6.1: a GET after the calendar was deleted and re-created at the same URL never answers the old member (the warm function's remembered collection id is overruled by the collection read with it)", async () => {
+    const first = await c.newCalendar("again");
+    assert.equal((await c.put("again", "x.ics", event("again-x", "old"))).status, 201);
+    // Twice, so the warm function has seen the calendar and reads it with the member in one batch.
+    assert.equal((await c.get("again", "x.ics")).status, 200);
+    assert.equal((await c.get("again", "x.ics")).body, event("again-x", "old"));
+    assert.equal((await c.delete(c.calHref("again"))).status, 204);
+    assert.equal((await c.get("again", "x.ics")).status, 404, "the calendar is gone");
+    const second = await c.newCalendar("again");
+    assert.notEqual(second.id, first.id);
+    assert.equal((await c.get("again", "x.ics")).status, 404, "the new calendar is empty");
+    const put = await c.put("again", "x.ics", event("again-x", "new"));
+    assert.equal(put.status, 201, "no old member or UID holds the name");
+    const got = await c.get("again", "x.ics");
+    assert.equal(got.body, event("again-x", "new"));
+    assert.equal(got.headers.get("etag"), put.headers.get("etag"));
+  });
+
   it("RFC 4918 §9.4: HEAD answers GET's headers (ETag, Content-Type, Content-Length) without a body", async () => {
     const body = event("obj-head", "Héad ünïcode");
     const put = await c.put("cal", "head.ics", body);
