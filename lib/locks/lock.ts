@@ -4,7 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { BadRequest, Conflict, DavError, Locked, PreconditionFailed } from "../errors.js";
-import type { CollectionRecord } from "../store/collections.js";
+import type { CollectionRecord, CollectionRef } from "../store/collections.js";
+import { nests } from "../store/folders.js";
 import { AlreadyExists, EtagMismatch } from "../store/errors.js";
 import { putObject } from "../store/objects.js";
 import type { DavResponse } from "../http/message.js";
@@ -27,6 +28,7 @@ import type { MethodContext, RequestContext } from "../webdav/registry.js";
 import { checkName } from "../webdav/limits.js";
 import { depthOf } from "../webdav/request.js";
 import { lockScopeOf } from "./scope.js";
+import { addressOfHref, type Address } from "../webdav/paths.js";
 
 /** Timeouts a client may ask for are cut to this (RFC 4918 §10.7: the server may choose). */
 export const MAX_TIMEOUT_SECONDS = MAX_LOCK_SECONDS;
@@ -132,7 +134,15 @@ export async function lock(m: MethodContext, plan: LockPlan): Promise<DavRespons
       throw new PreconditionFailed(
         "A LOCK without a body refreshes the lock its If header names; it names none here.",
       );
-    const refreshed = await refreshLock(store, scope.owner, held.root, held.token, plan.timeout);
+    const root = addressOfHref(held.root);
+    const refreshed = await refreshLock(
+      store,
+      scope.owner,
+      held.root,
+      held.token,
+      plan.timeout,
+      root && rootedIn(root),
+    );
     return lockAnswer(200, refreshed, false);
   }
   try {
@@ -148,6 +158,7 @@ export async function lock(m: MethodContext, plan: LockPlan): Promise<DavRespons
         timeout: plan.timeout,
         ancestors: scope.ancestors,
         collection: scope.collection,
+        within: rootedIn(m.address),
       },
       `urn:uuid:${randomUUID()}`,
     );
@@ -159,6 +170,16 @@ export async function lock(m: MethodContext, plan: LockPlan): Promise<DavRespons
     }
     throw err;
   }
+}
+
+/**
+ * The calendar or address book a lock at this address is rooted in (a member's, or the collection
+ * itself), whose item records when its last lock runs out; none for a home or a files folder,
+ * whose locks member writes always check path by path.
+ */
+function rootedIn(a: Address): CollectionRef | undefined {
+  if ((a.type !== "object" && a.type !== "collection") || nests(a.kind)) return undefined;
+  return { kind: a.kind, owner: a.user, name: a.collection };
 }
 
 /**

@@ -5,6 +5,7 @@
  * DAV class 2.
  */
 import { Locked } from "../errors.js";
+import { nests } from "../store/folders.js";
 import { allLocks, lockedPathsBelow, locksCovering, lockGuards, type LockRecord } from "../store/locks.js";
 import type { DavModule } from "../webdav/registry.js";
 import { dav } from "../xml/names.js";
@@ -76,12 +77,15 @@ export const locks: DavModule = {
   hooks: {
     beforeWrite(w) {
       const scope = memberScope(w.col, w.name);
+      // In a calendar or address book, a lock on the member or on the collection is rooted in the
+      // collection, whose item tells whether one can be active (store/locks.ts, lockedUntil).
+      const inCollection = !nests(w.col.kind);
       return lockGuards(
         w.col.owner,
         [
-          { path: scope.path, scope: "self", removes: w.op === "delete" },
+          { path: scope.path, scope: "self", removes: w.op === "delete", inCollection },
           // A member added or removed changes its collection's membership, which a depth-0 lock protects (RFC 4918 §7.5).
-          { path: scope.ancestors[0], scope: w.membership ? "self" : "below" },
+          { path: scope.ancestors[0], scope: w.membership ? "self" : "below", inCollection },
           ...scope.ancestors.slice(1).map((path) => ({ path, scope: "below" as const })),
         ],
         w.tokens,

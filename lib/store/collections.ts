@@ -28,7 +28,17 @@ import {
   treeIs,
   within,
 } from "./folders.js";
-import { absent, allOf, anyOf, equals, guardFailure, WriteTx, type Guard, type TxFailures } from "./tx.js";
+import {
+  absent,
+  allOf,
+  anyOf,
+  equals,
+  guardFailure,
+  lacks,
+  WriteTx,
+  type Guard,
+  type TxFailures,
+} from "./tx.js";
 
 export interface CollectionRecord {
   kind: CollectionKind;
@@ -49,6 +59,12 @@ export interface CollectionRecord {
   components?: string[];
   /** A folder's count of folders made in it (folders.ts): a delete of its subtree is conditioned on it. */
   tree: number;
+  /**
+   * When the last lock rooted in this collection (on it, or on a member) runs out, in ms; absent
+   * when there never was one. Every LOCK and refresh there raises it in its own transaction, so a
+   * member write that reads it in the past needs no per-path lock checks (store/locks.ts).
+   */
+  lockedUntil?: number;
 }
 
 export interface CollectionRef {
@@ -83,6 +99,7 @@ export function collectionFromItem(item: Item): CollectionRecord {
     dead: fromStrMap(item.dead),
     components: item.components?.L?.map((c) => c.S!),
     tree: Number(item.tree?.N ?? 0),
+    ...(item.lockedUntil?.N ? { lockedUntil: Number(item.lockedUntil.N) } : {}),
   };
 }
 
@@ -291,6 +308,8 @@ export interface RecordOptions {
   prefix?: string;
   /** A folder below it comes or goes in the same transaction: its tree counter advances too. */
   tree?: boolean;
+  /** The write left out the lock checks the collection's `lockedUntil` made redundant: pin it as read. */
+  pinLocks?: boolean;
 }
 
 /**
@@ -320,7 +339,17 @@ export function recordChanges(
       ].join(", ")} ADD ${e.name("bytes")} ${e.value({ N: String(opts.bytesDelta ?? 0) })}${
         opts.tree ? `, ${e.name("tree")} ${e.value({ N: "1" })}` : ""
       }`,
-    allOf(equals("seq", { N: String(col.seq) }), equals("id", { S: col.id })),
+    allOf(
+      equals("seq", { N: String(col.seq) }),
+      equals("id", { S: col.id }),
+      ...(opts.pinLocks
+        ? [
+            col.lockedUntil === undefined
+              ? lacks("lockedUntil")
+              : equals("lockedUntil", { N: String(col.lockedUntil) }),
+          ]
+        : []),
+    ),
   );
   changes.forEach((c, i) =>
     logChange(
@@ -660,4 +689,18 @@ export async function deleteCollection(
     return RETRY;
   });
   for (const c of gone) await purgeCollection(store, c.id);
+}
+
+/**
+ * The guards one round of a member write needs: while no lock rooted in the collection can be
+ * active (its `lockedUntil` has passed), those that check such locks are left out, and `pinLocks`
+ * says the sequence condition must pin `lockedUntil` as read.
+ */
+export function roundGuards(
+  col: CollectionRecord,
+  guards: readonly Guard[],
+  now = Date.now(),
+): { guards: readonly Guard[]; pinLocks: boolean } {
+  if (!guards.some((g) => g.inCollection) || (col.lockedUntil ?? 0) > now) return { guards, pinLocks: false };
+  return { guards: guards.filter((g) => !g.inCollection), pinLocks: true };
 }

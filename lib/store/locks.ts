@@ -9,7 +9,9 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
 import type { Store } from "./client.js";
-import { StoreError } from "./errors.js";
+import { getCollection, type CollectionRef, type CollectionRecord } from "./collections.js";
+import { ParentMissing, StoreError } from "./errors.js";
+import { collectionKey } from "./keys.js";
 import { queryAll, type Item } from "./query.js";
 import { TTL_ATTRIBUTE } from "./table.js";
 import { RETRY, withRetries } from "./transact.js";
@@ -19,6 +21,7 @@ import {
   anyOf,
   equals,
   greaterThan,
+  lacks,
   lessThan,
   pathEquals,
   WriteTx,
@@ -209,6 +212,8 @@ export interface LockedPath {
    * lock whose root becomes unmapped is deleted by that request), on the same condition.
    */
   removes?: boolean;
+  /** Only a lock rooted in the member's own calendar or address book can be here (tx.ts, Guard.inCollection). */
+  inCollection?: boolean;
 }
 
 /**
@@ -223,7 +228,7 @@ export function lockGuards(
   failure: (root: string) => Error,
 ): Guard[] {
   const now = Date.now();
-  return paths.map(({ path, scope, removes }) => {
+  return paths.map(({ path, scope, removes, inCollection }) => {
     const attr = scope === "self" ? "expAny" : "expDeep";
     const allowed = anyOf(idle(attr, now), ...submitted(tokens, now, scope === "below"));
     return {
@@ -235,8 +240,31 @@ export function lockGuards(
           ? tx.delete(`lock:${path}`, lockKey(owner, path), allowed)
           : tx.check(`lock:${path}`, lockKey(owner, path), allowed),
       failure: () => failure(path),
+      inCollection,
     };
   });
+}
+
+/**
+ * Raise, in a LOCK's transaction, the `lockedUntil` of the calendar or address book the lock is
+ * rooted in (collections.ts), to the lock's expiry: conditioned on the collection's id and on the
+ * value read, so a concurrent LOCK, or the collection deleted or replaced meanwhile, retries.
+ */
+async function raiseLockedUntil(store: Store, tx: WriteTx, ref: CollectionRef, expires: number) {
+  const col: CollectionRecord | undefined = await getCollection(store, ref);
+  if (!col) throw new ParentMissing("the collection no longer exists");
+  const until = Math.max(col.lockedUntil ?? 0, expires);
+  tx.update(
+    "collection",
+    collectionKey(col.kind, col.owner, col.name),
+    (e) => `SET ${e.name("lockedUntil")} = ${e.value({ N: String(until) })}`,
+    allOf(
+      equals("id", { S: col.id }),
+      col.lockedUntil === undefined
+        ? lacks("lockedUntil")
+        : equals("lockedUntil", { N: String(col.lockedUntil) }),
+    ),
+  );
 }
 
 export interface NewLock {
@@ -251,6 +279,8 @@ export interface NewLock {
   ancestors: readonly string[];
   /** Whether `path` is a collection (a depth-infinity lock then covers the locks below it). */
   collection: boolean;
+  /** The calendar or address book the lock is rooted in (the locked member's, or the locked one). */
+  within?: CollectionRef;
 }
 
 /**
@@ -291,6 +321,7 @@ export async function createLock(store: Store, input: NewLock, token: string): P
     input.ancestors.forEach((a, i) =>
       tx.update(`ancestor:${i}`, lockKey(input.owner, a), touch(a, now), idle(blocking, now)),
     );
+    if (input.within) await raiseLockedUntil(store, tx, input.within, lock.expires);
     if (input.collection && input.depth === "infinity") {
       // What is below is read, and this path's version (which every LOCK below advances) pins it.
       const below = await locksBelow(store, input.owner, input.path);
@@ -311,6 +342,7 @@ async function changeLock(
   path: string,
   token: string,
   update: (l: LockRecord) => LockRecord | undefined,
+  within?: CollectionRef,
 ): Promise<LockRecord | undefined> {
   return withRetries(async () => {
     const item = await readItem(store, owner, path);
@@ -325,6 +357,8 @@ async function changeLock(
     const same = equals("version", { N: String(version) });
     if (next.length) tx.put("lock", lockItem(owner, path, next, version + 1), same);
     else tx.delete("lock", lockKey(owner, path), same);
+    // A refresh extends the lock: its collection's lockedUntil follows (a removal leaves it be).
+    if (changed && within) await raiseLockedUntil(store, tx, within, changed.expires);
     const failed = await tx.commit();
     return failed ? RETRY : changed;
   });
@@ -336,12 +370,20 @@ export async function refreshLock(
   path: string,
   token: string,
   timeout: number,
+  within?: CollectionRef,
 ): Promise<LockRecord> {
-  return (await changeLock(store, owner, path, token, (l) => ({
-    ...l,
-    timeout,
-    expires: Date.now() + timeout * 1000,
-  })))!;
+  return (await changeLock(
+    store,
+    owner,
+    path,
+    token,
+    (l) => ({
+      ...l,
+      timeout,
+      expires: Date.now() + timeout * 1000,
+    }),
+    within,
+  ))!;
 }
 
 export async function removeLock(store: Store, owner: string, path: string, token: string): Promise<void> {

@@ -12,6 +12,7 @@ import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { Store } from "./client.js";
 import {
   collectionFromItem,
+  roundGuards,
   fitsSortKey,
   getCollection,
   recordChanges,
@@ -343,9 +344,11 @@ export async function putObject(
     checkQuota(col, input.body.length - (existing?.size ?? 0), options.quota);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
+    const g = roundGuards(col, round.guards);
     recordChanges(tx, col, [{ op: "put", name: input.name }], {
       now,
       bytesDelta: input.body.length - (existing?.size ?? 0),
+      pinLocks: g.pinLocks,
     });
     if (!existing) noFolderPart(tx, col, input.name);
     tx.put(
@@ -360,7 +363,7 @@ export async function putObject(
       { ...uidKey(col.id, input.uid), name: { S: input.name } },
       anyOf(absent, equals("name", { S: input.name })),
     );
-    tx.guard(round.guards);
+    tx.guard(g.guards);
     const failed = await tx.commit();
     if (!failed) return { created: !existing, etag };
     return round.lost(failed, e, () => {
@@ -391,11 +394,12 @@ export async function createObjects(
   if (quota !== undefined && col.bytes + bytes > quota) return false;
   const now = new Date().toISOString();
   const tx = new WriteTx(store);
+  const g = roundGuards(col, distinctGuards(inputs.flatMap((i) => guardsFor(i.name))));
   recordChanges(
     tx,
     col,
     inputs.map((i) => ({ op: "put", name: i.name })),
-    { now, bytesDelta: bytes },
+    { now, bytesDelta: bytes, pinLocks: g.pinLocks },
   );
   const etags = inputs.map((input, i) => {
     const etag = etagFor(input.body);
@@ -405,7 +409,7 @@ export async function createObjects(
     return etag;
   });
   try {
-    tx.guard(distinctGuards(inputs.flatMap((i) => guardsFor(i.name))));
+    tx.guard(g.guards);
   } catch (err) {
     // More guards than one transaction holds: one by one, each member has room.
     if (err instanceof TooManyParts) return false;
@@ -432,10 +436,15 @@ export async function deleteObject(
     const existing = await round.present(name, e);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
-    recordChanges(tx, col, [{ op: "delete", name }], { now, bytesDelta: -existing.size });
+    const g = roundGuards(col, round.guards);
+    recordChanges(tx, col, [{ op: "delete", name }], {
+      now,
+      bytesDelta: -existing.size,
+      pinLocks: g.pinLocks,
+    });
     tx.delete("object", objectKey(col.id, name), equals("etag", { S: existing.etag }));
     releaseUid(tx, col.id, existing.uid, name);
-    tx.guard(round.guards);
+    tx.guard(g.guards);
     const failed = await tx.commit();
     if (!failed) return;
     return round.lost(failed, e);
@@ -575,7 +584,8 @@ export async function updateObjectProps(
     for (const p of change.removeDead) delete dead[p];
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
-    recordChanges(tx, col, [{ op: "put", name }], { now });
+    const g = roundGuards(col, round.guards);
+    recordChanges(tx, col, [{ op: "put", name }], { now, pinLocks: g.pinLocks });
     tx.update(
       "object",
       objectKey(col.id, name),
@@ -585,7 +595,7 @@ export async function updateObjectProps(
           : `SET ${x.name("modified")} = ${x.value({ S: now })} REMOVE ${x.name("dead")}`,
       equals("etag", { S: existing.etag }),
     );
-    tx.guard(round.guards);
+    tx.guard(g.guards);
     const failed = await tx.commit();
     if (!failed) return;
     return round.lost(failed, e);

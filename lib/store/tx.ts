@@ -55,6 +55,11 @@ function group(parts: string[], op: "AND" | "OR"): string {
 export const absent: Cond = () => "attribute_not_exists(pk)";
 /** An item exists under this key. */
 export const present: Cond = () => "attribute_exists(pk)";
+/** The item has no such attribute. */
+export const lacks =
+  (attr: string): Cond =>
+  (e) =>
+    `attribute_not_exists(${e.name(attr)})`;
 /** A condition no item satisfies (an If-Match that names no strong tag). */
 export const never: Cond = () => "(attribute_exists(pk) AND attribute_not_exists(pk))";
 export const equals =
@@ -152,6 +157,13 @@ export interface Guard {
    * membership changes outranks one on a collection something lies below).
    */
   rank?: number;
+  /**
+   * The lock this guard checks could only be rooted in the member's own collection (the member, or
+   * the collection itself): while that collection's item says no such lock is active
+   * (`lockedUntil` passed or absent), a member write leaves this part out and pins `lockedUntil`
+   * in its sequence condition instead, so a LOCK committing meanwhile makes it retry with the check.
+   */
+  inCollection?: boolean;
 }
 
 export class WriteTx {

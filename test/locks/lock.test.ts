@@ -437,3 +437,91 @@ describe("review: lock lifetimes, races and limits", () => {
     );
   });
 });
+
+describe("review: a calendar's item records when its last lock runs out (lockedUntil), so unlocked writes skip per-path lock checks", () => {
+  /** The TransactWriteItems parts each request sends, by the items they touch. */
+  async function transactionsOf(run: () => Promise<unknown>): Promise<string[][]> {
+    const seen: string[][] = [];
+    const name = `watch-${Math.random()}`;
+    server.ctx.store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "TransactWriteItemsCommand") {
+          const items = (
+            args.input as {
+              TransactItems: Record<
+                string,
+                { Key?: Record<string, { S?: string }>; Item?: Record<string, { S?: string }> }
+              >[];
+            }
+          ).TransactItems;
+          seen.push(
+            items.map((i) => {
+              const [type, body] = Object.entries(i)[0];
+              return `${type} ${(body.Key ?? body.Item)?.pk?.S} ${(body.Key ?? body.Item)?.sk?.S}`;
+            }),
+          );
+        }
+        return next(args);
+      },
+      { step: "initialize", name },
+    );
+    try {
+      await run();
+    } finally {
+      server.ctx.store.client.middlewareStack.remove(name);
+    }
+    return seen;
+  }
+
+  it("RFC 4918 §7: with no lock in the calendar, a PUT's transaction checks only the home's lock item; after a LOCK on one member, writes check that member and the calendar path again (423 without the token, other members free)", async () => {
+    await c.newCalendar("flag");
+    const [tx] = await transactionsOf(() => c.put("flag", "a.ics", event("flag-a")));
+    const lockParts = tx.filter((p) => p.includes("LOCKS#"));
+    assert.deepEqual(lockParts, ["ConditionCheck LOCKS#alice /calendars/alice/"], tx.join("\n"));
+
+    const res = await lock(`${cal("flag")}a.ics`);
+    assert.equal(res.status, 200, res.body);
+    const token = tokenOf(res)!;
+    assert.equal((await c.put("flag", "a.ics", event("flag-a", "again"))).status, 423);
+    const [checked] = await transactionsOf(async () =>
+      assert.equal((await c.put("flag", "b.ics", event("flag-b"))).status, 201),
+    );
+    assert.equal(checked.filter((p) => p.includes("LOCKS#")).length, 3, checked.join("\n"));
+    assert.equal((await c.put("flag", "a.ics", event("flag-a", "again"), ifToken(token))).status, 204);
+    // A depth-0 lock on the calendar protects its membership (RFC 4918 §7.5).
+    const colLock = await c.req("LOCK", cal("flag"), {
+      headers: { ...XML_HEADERS, timeout: "Second-600", depth: "0" },
+      body: lockinfo("exclusive"),
+    });
+    assert.equal(colLock.status, 200, colLock.body);
+    assert.equal((await c.put("flag", "c.ics", event("flag-c"))).status, 423);
+  });
+
+  it("RFC 4918 §9.10.2: a refresh extends the calendar's lockedUntil with the lock: a member locked for 1 s and refreshed to 600 s still refuses writes without its token after the first second", async () => {
+    await c.newCalendar("flag2");
+    await c.put("flag2", "a.ics", event("flag2-a"));
+    const res = await lock(`${cal("flag2")}a.ics`, { timeout: "Second-1" });
+    assert.equal(res.status, 200, res.body);
+    const token = tokenOf(res)!;
+    const refreshed = await c.req("LOCK", `${cal("flag2")}a.ics`, {
+      headers: { timeout: "Second-600", ...ifToken(token) },
+    });
+    assert.equal(refreshed.status, 200, refreshed.body);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await c.put("flag2", "a.ics", event("flag2-a", "late"))).status, 423, "still locked");
+    assert.equal((await c.delete(`${cal("flag2")}a.ics`)).status, 423);
+  });
+
+  it("RFC 4918 §9.10: a LOCK racing unlocked PUTs of the same member: once the LOCK has answered, no PUT without its token lands, and every PUT is a 201/204 or a 423", async () => {
+    await c.newCalendar("flag3");
+    await c.put("flag3", "a.ics", event("flag3-a"));
+    const puts = Array.from({ length: 6 }, (_, i) => c.put("flag3", "a.ics", event("flag3-a", `v${i}`)));
+    const locked = await lock(`${cal("flag3")}a.ics`);
+    const statuses = (await Promise.all(puts)).map((r) => r.status);
+    assert.equal(locked.status, 200, locked.body);
+    for (const s of statuses) assert.ok([201, 204, 423, 409].includes(s), `status ${s}`);
+    const before = (await c.get("flag3", "a.ics")).body;
+    assert.equal((await c.put("flag3", "a.ics", event("flag3-a", "after"))).status, 423);
+    assert.equal((await c.get("flag3", "a.ics")).body, before, "nothing written past the lock");
+  });
+});
