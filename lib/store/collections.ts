@@ -60,8 +60,9 @@ export interface CollectionRecord {
   /** A folder's count of folders made in it (folders.ts): a delete of its subtree is conditioned on it. */
   tree: number;
   /**
-   * When the last lock rooted in this collection (on it, or on a member) runs out, in ms; absent
-   * when there never was one. Every LOCK and refresh there raises it in its own transaction, so a
+   * When the last lock rooted in this collection (on it, or on a member) runs out, in ms; 0 when
+   * there never was one; absent when unknown (an item older than the attribute), which keeps
+   * every lock checked path by path. Every LOCK and refresh there raises it in its own transaction, so a
    * member write that reads it in the past needs no per-path lock checks (store/locks.ts).
    */
   lockedUntil?: number;
@@ -119,6 +120,7 @@ function collectionItem(record: CollectionRecord): Item {
     dead: strMap(record.dead),
     ...(record.components ? { components: { L: record.components.map((c) => ({ S: c })) } } : {}),
     tree: { N: String(record.tree) },
+    ...(record.lockedUntil !== undefined ? { lockedUntil: { N: String(record.lockedUntil) } } : {}),
   };
 }
 
@@ -153,6 +155,9 @@ export async function createCollection(
     dead: input.dead ?? {},
     components: input.components,
     tree: 0,
+    // Made now, no lock is rooted in it yet; an item without the attribute (made before it
+    // existed, or moved) always has its locks checked path by path.
+    lockedUntil: 0,
   };
   if (!fitsSortKey(`C#${input.name}`)) throw new NameTooLong(input.name);
   const item = collectionItem(record);
@@ -701,6 +706,7 @@ export function roundGuards(
   guards: readonly Guard[],
   now = Date.now(),
 ): { guards: readonly Guard[]; pinLocks: boolean } {
-  if (!guards.some((g) => g.inCollection) || (col.lockedUntil ?? 0) > now) return { guards, pinLocks: false };
+  if (!guards.some((g) => g.inCollection) || col.lockedUntil === undefined || col.lockedUntil > now)
+    return { guards, pinLocks: false };
   return { guards: guards.filter((g) => !g.inCollection), pinLocks: true };
 }

@@ -250,8 +250,16 @@ export function lockGuards(
  * rooted in (collections.ts), to the lock's expiry: conditioned on the collection's id and on the
  * value read, so a concurrent LOCK, or the collection deleted or replaced meanwhile, retries.
  */
-async function raiseLockedUntil(store: Store, tx: WriteTx, ref: CollectionRef, expires: number) {
+async function raiseLockedUntil(
+  store: Store,
+  tx: WriteTx,
+  ref: CollectionRef,
+  expires: number,
+  refresh = false,
+) {
   const col: CollectionRecord | undefined = await getCollection(store, ref);
+  // A lock refreshed on a path whose collection went away guards no member write: nothing to raise.
+  if (!col && refresh) return;
   if (!col) throw new ParentMissing("the collection no longer exists");
   const until = Math.max(col.lockedUntil ?? 0, expires);
   tx.update(
@@ -358,7 +366,7 @@ async function changeLock(
     if (next.length) tx.put("lock", lockItem(owner, path, next, version + 1), same);
     else tx.delete("lock", lockKey(owner, path), same);
     // A refresh extends the lock: its collection's lockedUntil follows (a removal leaves it be).
-    if (changed && within) await raiseLockedUntil(store, tx, within, changed.expires);
+    if (changed && within) await raiseLockedUntil(store, tx, within, changed.expires, true);
     const failed = await tx.commit();
     return failed ? RETRY : changed;
   });

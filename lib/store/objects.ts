@@ -23,6 +23,7 @@ import {
 import {
   AlreadyExists,
   checkQuota,
+  ConcurrentModification,
   EtagMismatch,
   NotFound,
   ParentMissing,
@@ -415,7 +416,13 @@ export async function createObjects(
     if (err instanceof TooManyParts) return false;
     throw err;
   }
-  if (await tx.commit()) return false;
+  try {
+    if (await tx.commit()) return false;
+  } catch (err) {
+    // Concurrent writers kept winning: the single writes, each with its own retries, take over.
+    if (err instanceof ConcurrentModification) return false;
+    throw err;
+  }
   return { etags, col: { ...col, seq: col.seq + inputs.length, bytes: col.bytes + bytes, modified: now } };
 }
 
@@ -555,7 +562,8 @@ class Rounds {
       // Only the sequence moved: the cancelled transaction returned the collection as the winner
       // left it, and the member's own condition held, so the member is as this round read it.
       // The next round starts from both, at once (one transaction instead of two reads and a wait).
-      if (failed.parts.length === 1) {
+      // (The log entry at the next sequence number is the winner's too: its part fails with it.)
+      if (failed.parts.every((p) => p === "sequence" || p === "change")) {
         this.col = collectionFromItem(failed.old("sequence")!);
         this.known = read;
         return RETRY_NOW;

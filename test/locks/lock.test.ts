@@ -9,6 +9,8 @@ import { CalClient, event } from "../helpers/ical.js";
 import { startTestServer, type TestResponse } from "../helpers/server.js";
 import { errorConditions, XML_HEADERS } from "../helpers/xml.js";
 import { parseXml } from "../../lib/xml/parse.js";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { collectionKey } from "../../lib/store/keys.js";
 
 const server = await startTestServer();
 const c = new CalClient(server);
@@ -495,6 +497,23 @@ describe("review: a calendar's item records when its last lock runs out (lockedU
     });
     assert.equal(colLock.status, 200, colLock.body);
     assert.equal((await c.put("flag", "c.ics", event("flag-c"))).status, 423);
+  });
+
+  it("RFC 4918 §7: a calendar whose item predates lockedUntil (no such attribute) has every lock checked path by path: a lock granted before the upgrade still refuses writes without its token", async () => {
+    await c.newCalendar("legacy");
+    await c.put("legacy", "a.ics", event("legacy-a"));
+    assert.equal((await lock(`${cal("legacy")}a.ics`)).status, 200);
+    // As an item written before the attribute existed (or by an older function) looks.
+    await server.ctx.store.client.send(
+      new UpdateItemCommand({
+        TableName: server.ctx.store.tableName,
+        Key: collectionKey("calendar", "alice", "legacy"),
+        UpdateExpression: "REMOVE lockedUntil",
+      }),
+    );
+    assert.equal((await c.put("legacy", "a.ics", event("legacy-a", "again"))).status, 423);
+    assert.equal((await c.delete(`${cal("legacy")}a.ics`)).status, 423);
+    assert.equal((await c.put("legacy", "b.ics", event("legacy-b"))).status, 201, "other members stay free");
   });
 
   it("RFC 4918 §9.10.2: a refresh extends the calendar's lockedUntil with the lock: a member locked for 1 s and refreshed to 600 s still refuses writes without its token after the first second", async () => {
