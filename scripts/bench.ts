@@ -18,8 +18,13 @@ import {
   calendarOps,
   concurrentWriters,
   measure,
+  multiget,
   p,
   propfindEtags,
+  syncReport,
+  syncToken,
+  tokenProp,
+  weekQuery,
   sequentialUpload,
   type Timing,
 } from "./bench/operations.js";
@@ -178,15 +183,9 @@ async function costs(ours: Peer & { instance: { dynamoEndpoint: string; tableNam
     );
   }
   const cal = `${ours.calendars}${calName(big)}/`;
-  const hrefs = Array.from({ length: 50 }, (_, i) => `<D:href>${cal}${eventName(i * 13)}</D:href>`).join("");
+  const hrefs = Array.from({ length: 50 }, (_, i) => `${cal}${eventName(i * 13)}`);
   await at("calendar-multiget, 50 hrefs", () =>
-    http.expect(
-      [207],
-      "REPORT",
-      cal,
-      { depth: "1", ...XML },
-      `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>${hrefs}</C:calendar-multiget>`,
-    ),
+    http.expect([207], "REPORT", cal, { depth: "1", ...XML }, multiget("cal", hrefs)),
   );
   // A 2 KB event, into an ordinary calendar and into one whose properties carry a 3 KB timezone;
   // its description is prose (random words and numbers), which compresses as mail-like text does.
@@ -229,17 +228,9 @@ async function costs(ours: Peer & { instance: { dynamoEndpoint: string; tableNam
       u: await m.of(() => http.expect([204], "DELETE", href, { "if-match": etag2 })),
     });
   }
-  const token = /<(?:\w+:)?sync-token>([^<]+)</.exec(
-    (
-      await http.expect(
-        [207],
-        "PROPFIND",
-        cal,
-        { depth: "0", ...XML },
-        `<D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop></D:propfind>`,
-      )
-    ).body,
-  )![1];
+  const token = syncToken(
+    (await http.expect([207], "PROPFIND", cal, { depth: "0", ...XML }, tokenProp)).body,
+  );
   for (let j = 0; j < 10; j++)
     await http.expect(
       [204],
@@ -249,22 +240,10 @@ async function costs(ours: Peer & { instance: { dynamoEndpoint: string; tableNam
       eventText(j, 500),
     );
   await at("sync-collection after 10 changes", () =>
-    http.expect(
-      [207],
-      "REPORT",
-      cal,
-      XML,
-      `<D:sync-collection xmlns:D="DAV:"><D:sync-token>${token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`,
-    ),
+    http.expect([207], "REPORT", cal, XML, syncReport(token)),
   );
   await at("calendar-query, one week, expanded", () =>
-    http.expect(
-      [207],
-      "REPORT",
-      cal,
-      { depth: "1", ...XML },
-      `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20260601T000000Z" end="20260608T000000Z"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`,
-    ),
+    http.expect([207], "REPORT", cal, { depth: "1", ...XML }, weekQuery),
   );
   http.close();
   await metered.stop();

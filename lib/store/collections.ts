@@ -28,17 +28,7 @@ import {
   treeIs,
   within,
 } from "./folders.js";
-import {
-  absent,
-  allOf,
-  anyOf,
-  equals,
-  guardFailure,
-  lacks,
-  WriteTx,
-  type Guard,
-  type TxFailures,
-} from "./tx.js";
+import { absent, allOf, anyOf, equals, guardFailure, WriteTx, type Guard, type TxFailures } from "./tx.js";
 
 export interface CollectionRecord {
   kind: CollectionKind;
@@ -313,15 +303,19 @@ export interface RecordOptions {
   prefix?: string;
   /** A folder below it comes or goes in the same transaction: its tree counter advances too. */
   tree?: boolean;
-  /** The write left out the lock checks the collection's `lockedUntil` made redundant: pin it as read. */
-  pinLocks?: boolean;
+  /**
+   * The member write's guards, added to the transaction here: those that check locks rooted in
+   * the collection are left out while its `lockedUntil` has passed, which the sequence's condition
+   * then pins as read (a LOCK committing meanwhile makes the write retry with them).
+   */
+  guards?: readonly Guard[];
 }
 
 /**
  * Add to a transaction the advance of the collection's sequence by `changes.length` (part
  * `sequence`, conditioned on the sequence and id the caller read) and one change-log entry per
- * change (part `change`, or `change:1` … `change:k` for several). Every member write carries it, so
- * concurrent writers serialise and each change gets exactly one entry.
+ * change (part `change`, or `change:1` … `change:k` for several), and the write's guards. Every
+ * member write carries it, so concurrent writers serialise and each change gets exactly one entry.
  */
 export function recordChanges(
   tx: WriteTx,
@@ -333,6 +327,10 @@ export function recordChanges(
   if (k < 1) throw new Error("recordChanges needs at least one change");
   const prefix = opts.prefix ?? "";
   const set = opts.set ?? {};
+  const all = opts.guards ?? [];
+  // While no lock rooted in the collection can be active, checking those locks path by path is redundant.
+  const lockFree =
+    all.some((g) => g.inCollection) && col.lockedUntil !== undefined && col.lockedUntil <= Date.now();
   tx.update(
     `${prefix}sequence`,
     collectionKey(col.kind, col.owner, col.name),
@@ -347,13 +345,7 @@ export function recordChanges(
     allOf(
       equals("seq", { N: String(col.seq) }),
       equals("id", { S: col.id }),
-      ...(opts.pinLocks
-        ? [
-            col.lockedUntil === undefined
-              ? lacks("lockedUntil")
-              : equals("lockedUntil", { N: String(col.lockedUntil) }),
-          ]
-        : []),
+      ...(lockFree ? [equals("lockedUntil", { N: String(col.lockedUntil) })] : []),
     ),
   );
   changes.forEach((c, i) =>
@@ -366,6 +358,7 @@ export function recordChanges(
       opts.now,
     ),
   );
+  tx.guard(lockFree ? all.filter((g) => !g.inCollection) : all);
 }
 
 /** A home's sequence: how many changes of its collections (created, changed, deleted) it has logged. */
@@ -694,19 +687,4 @@ export async function deleteCollection(
     return RETRY;
   });
   for (const c of gone) await purgeCollection(store, c.id);
-}
-
-/**
- * The guards one round of a member write needs: while no lock rooted in the collection can be
- * active (its `lockedUntil` has passed), those that check such locks are left out, and `pinLocks`
- * says the sequence condition must pin `lockedUntil` as read.
- */
-export function roundGuards(
-  col: CollectionRecord,
-  guards: readonly Guard[],
-  now = Date.now(),
-): { guards: readonly Guard[]; pinLocks: boolean } {
-  if (!guards.some((g) => g.inCollection) || col.lockedUntil === undefined || col.lockedUntil > now)
-    return { guards, pinLocks: false };
-  return { guards: guards.filter((g) => !g.inCollection), pinLocks: true };
 }

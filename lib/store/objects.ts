@@ -12,7 +12,6 @@ import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { Store } from "./client.js";
 import {
   collectionFromItem,
-  roundGuards,
   fitsSortKey,
   getCollection,
   recordChanges,
@@ -345,11 +344,10 @@ export async function putObject(
     checkQuota(col, input.body.length - (existing?.size ?? 0), options.quota);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
-    const g = roundGuards(col, round.guards);
     recordChanges(tx, col, [{ op: "put", name: input.name }], {
       now,
       bytesDelta: input.body.length - (existing?.size ?? 0),
-      pinLocks: g.pinLocks,
+      guards: round.guards,
     });
     if (!existing) noFolderPart(tx, col, input.name);
     tx.put(
@@ -364,7 +362,6 @@ export async function putObject(
       { ...uidKey(col.id, input.uid), name: { S: input.name } },
       anyOf(absent, equals("name", { S: input.name })),
     );
-    tx.guard(g.guards);
     const failed = await tx.commit();
     if (!failed) return { created: !existing, etag };
     return round.lost(failed, e, () => {
@@ -395,24 +392,21 @@ export async function createObjects(
   if (quota !== undefined && col.bytes + bytes > quota) return false;
   const now = new Date().toISOString();
   const tx = new WriteTx(store);
-  const g = roundGuards(col, distinctGuards(inputs.flatMap((i) => guardsFor(i.name))));
-  recordChanges(
-    tx,
-    col,
-    inputs.map((i) => ({ op: "put", name: i.name })),
-    { now, bytesDelta: bytes, pinLocks: g.pinLocks },
-  );
-  const etags = inputs.map((input, i) => {
-    const etag = etagFor(input.body);
-    noFolderPart(tx, col, input.name, `folder:${i}`);
-    tx.put(`object:${i}`, objectItem(col.id, input, etag, now, now), absent);
-    tx.put(`uid:${i}`, { ...uidKey(col.id, input.uid), name: { S: input.name } }, absent);
-    return etag;
-  });
+  const etags = inputs.map((input) => etagFor(input.body));
   try {
-    tx.guard(g.guards);
+    recordChanges(
+      tx,
+      col,
+      inputs.map((i) => ({ op: "put", name: i.name })),
+      { now, bytesDelta: bytes, guards: distinctGuards(inputs.flatMap((i) => guardsFor(i.name))) },
+    );
+    inputs.forEach((input, i) => {
+      noFolderPart(tx, col, input.name, `folder:${i}`);
+      tx.put(`object:${i}`, objectItem(col.id, input, etags[i], now, now), absent);
+      tx.put(`uid:${i}`, { ...uidKey(col.id, input.uid), name: { S: input.name } }, absent);
+    });
   } catch (err) {
-    // More guards than one transaction holds: one by one, each member has room.
+    // More parts than one transaction holds: one by one, each member has room.
     if (err instanceof TooManyParts) return false;
     throw err;
   }
@@ -443,15 +437,13 @@ export async function deleteObject(
     const existing = await round.present(name, e);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
-    const g = roundGuards(col, round.guards);
     recordChanges(tx, col, [{ op: "delete", name }], {
       now,
       bytesDelta: -existing.size,
-      pinLocks: g.pinLocks,
+      guards: round.guards,
     });
     tx.delete("object", objectKey(col.id, name), equals("etag", { S: existing.etag }));
     releaseUid(tx, col.id, existing.uid, name);
-    tx.guard(g.guards);
     const failed = await tx.commit();
     if (!failed) return;
     return round.lost(failed, e);
@@ -592,8 +584,7 @@ export async function updateObjectProps(
     for (const p of change.removeDead) delete dead[p];
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
-    const g = roundGuards(col, round.guards);
-    recordChanges(tx, col, [{ op: "put", name }], { now, pinLocks: g.pinLocks });
+    recordChanges(tx, col, [{ op: "put", name }], { now, guards: round.guards });
     tx.update(
       "object",
       objectKey(col.id, name),
@@ -603,7 +594,6 @@ export async function updateObjectProps(
           : `SET ${x.name("modified")} = ${x.value({ S: now })} REMOVE ${x.name("dead")}`,
       equals("etag", { S: existing.etag }),
     );
-    tx.guard(g.guards);
     const failed = await tx.commit();
     if (!failed) return;
     return round.lost(failed, e);

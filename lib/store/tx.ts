@@ -159,9 +159,10 @@ export interface Guard {
   rank?: number;
   /**
    * The lock this guard checks could only be rooted in the member's own collection (the member, or
-   * the collection itself): while that collection's item says no such lock is active
-   * (`lockedUntil` passed or absent), a member write leaves this part out and pins `lockedUntil`
-   * in its sequence condition instead, so a LOCK committing meanwhile makes it retry with the check.
+   * the collection itself): while that collection's item says no such lock is active (its
+   * `lockedUntil` has passed; absent means unknown, and the check stays), a member write leaves
+   * this part out and pins `lockedUntil` in its sequence condition instead, so a LOCK committing
+   * meanwhile makes it retry with the check (collections.ts, recordChanges).
    */
   inCollection?: boolean;
 }

@@ -56,7 +56,7 @@ export async function measure(
 }
 
 export const responses = (r: Reply): number => (r.body.match(/<(\w+:)?response[\s>]/g) ?? []).length;
-const syncToken = (body: string): string => /<(?:\w+:)?sync-token>([^<]+)</.exec(body)?.[1] ?? "";
+export const syncToken = (body: string): string => /<(?:\w+:)?sync-token>([^<]+)</.exec(body)?.[1] ?? "";
 
 const CAL = 'xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"';
 const CARD = 'xmlns:D="DAV:" xmlns:A="urn:ietf:params:xml:ns:carddav"';
@@ -64,15 +64,15 @@ const XML = { "content-type": 'application/xml; charset="utf-8"' };
 const ICS = { "content-type": "text/calendar; charset=utf-8" };
 
 export const propfindEtags = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:resourcetype/></D:prop></D:propfind>`;
-const multiget = (kind: "cal" | "card", hrefs: string[]) =>
+export const multiget = (kind: "cal" | "card", hrefs: string[]) =>
   kind === "cal"
     ? `<?xml version="1.0" encoding="utf-8"?><C:calendar-multiget ${CAL}><D:prop><D:getetag/><C:calendar-data/></D:prop>${hrefs.map((h) => `<D:href>${h}</D:href>`).join("")}</C:calendar-multiget>`
     : `<?xml version="1.0" encoding="utf-8"?><A:addressbook-multiget ${CARD}><D:prop><D:getetag/><A:address-data/></D:prop>${hrefs.map((h) => `<D:href>${h}</D:href>`).join("")}</A:addressbook-multiget>`;
-const weekQuery = `<?xml version="1.0" encoding="utf-8"?><C:calendar-query ${CAL}><D:prop><D:getetag/><C:calendar-data><C:expand start="${WEEK.start}" end="${WEEK.end}"/></C:calendar-data></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="${WEEK.start}" end="${WEEK.end}"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`;
+export const weekQuery = `<?xml version="1.0" encoding="utf-8"?><C:calendar-query ${CAL}><D:prop><D:getetag/><C:calendar-data><C:expand start="${WEEK.start}" end="${WEEK.end}"/></C:calendar-data></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="${WEEK.start}" end="${WEEK.end}"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`;
 const cardQuery = `<?xml version="1.0" encoding="utf-8"?><A:addressbook-query ${CARD}><D:prop><D:getetag/><A:address-data/></D:prop><A:filter><A:prop-filter name="FN"><A:text-match collation="i;unicode-casemap" match-type="contains">person12</A:text-match></A:prop-filter></A:filter></A:addressbook-query>`;
-const syncReport = (token: string) =>
+export const syncReport = (token: string) =>
   `<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:"><D:sync-token>${token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`;
-const tokenProp = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop></D:propfind>`;
+export const tokenProp = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop></D:propfind>`;
 
 /** The calendar operations at one size `n` (members e0 … e{n-1}.ics). */
 export async function calendarOps(http: Http, cal: string, n: number, label: string, heavyReps: number) {
