@@ -16,6 +16,7 @@ import {
   NotFound as StoreNotFound,
   ParentMissing,
   QuotaExceeded,
+  ScheduleTagMismatch,
   StoreError,
   UidChanged,
   UidConflict,
@@ -148,6 +149,14 @@ export function fromStoreError(err: unknown, ctx: ErrorContext = {}): unknown {
       "The resource was changed by someone else (ETag mismatch).",
       undefined,
       err.currentEtag,
+    );
+  }
+  if (err instanceof ScheduleTagMismatch) {
+    // RFC 6638 §8.3: the organizer changed the event since the attendee read it.
+    return new PreconditionFailed(
+      "The scheduling object was changed since it was read (Schedule-Tag mismatch); fetch it again.",
+      undefined,
+      undefined,
     );
   }
   if (err instanceof UidConflict) {

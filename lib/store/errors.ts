@@ -66,6 +66,13 @@ export function checkQuota(col: { bytes: number }, delta: number, quota: number 
     throw new QuotaExceeded(col.bytes, delta, quota);
 }
 
+/** The stored schedule tag differs from the one the client expected (If-Schedule-Tag-Match, RFC 6638 §8.3). */
+export class ScheduleTagMismatch extends StoreError {
+  constructor(readonly current: string | undefined) {
+    super("the resource's schedule tag does not match the expected one");
+  }
+}
+
 /** Concurrent writers kept colliding and retries ran out. */
 export class ConcurrentModification extends StoreError {}
 

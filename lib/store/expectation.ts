@@ -15,6 +15,11 @@ export interface Expectation {
    * again before every later round: this gives `holds` as it stands then.
    */
   refresh?: () => Promise<(etag: string | undefined) => boolean>;
+  /**
+   * If-Schedule-Tag-Match (RFC 6638 §8.3): the member's schedule tag. The write's condition pins
+   * the ETag, and the tag changes only with the body, so pinning one pins both.
+   */
+  scheduleTag?: string;
 }
 
 /** Whether a resource whose current ETag is `etag` (undefined: absent) satisfies the expectation. */

@@ -24,6 +24,7 @@ import {
   checkQuota,
   ConcurrentModification,
   EtagMismatch,
+  ScheduleTagMismatch,
   NotFound,
   ParentMissing,
   UidChanged,
@@ -62,6 +63,8 @@ export interface ObjectRecord {
   spanEnd?: string;
   /** Dead properties (a file's, set by PROPPATCH): Clark name → inner XML. */
   dead?: Record<string, string>;
+  /** A scheduling object's schedule tag (RFC 6638 §3.2.10). */
+  scheduleTag?: string;
   body?: Buffer;
 }
 
@@ -85,6 +88,7 @@ export function objectFromItem(item: Item): ObjectRecord {
     dead: item.dead?.M
       ? Object.fromEntries(Object.entries(item.dead.M).map(([k, v]) => [k, v.S ?? ""]))
       : undefined,
+    scheduleTag: item.stag?.S,
     body: item.body?.B ? bodyOf(item.body.B, item.enc?.S) : undefined,
   };
 }
@@ -175,6 +179,7 @@ const META_ATTRS = [
   "spanStart",
   "spanEnd",
   "dead",
+  "stag",
 ];
 function projection(withBody = false) {
   return {
@@ -264,6 +269,7 @@ export interface NewObject {
   spanStart?: string;
   spanEnd?: string;
   dead?: Record<string, string>;
+  scheduleTag?: string;
 }
 
 const deadAttr = (dead: Record<string, string>): AttributeValue => ({
@@ -290,6 +296,7 @@ export function objectItem(
     comp: { S: input.comp },
     ...storedBody(input.body),
     ...(input.dead && Object.keys(input.dead).length ? { dead: deadAttr(input.dead) } : {}),
+    ...(input.scheduleTag ? { stag: { S: input.scheduleTag } } : {}),
     ...(input.spanStart && input.spanEnd
       ? {
           spanStart: { S: input.spanStart },
@@ -339,6 +346,7 @@ export async function putObject(
     // The client's preconditions hold for the state this round read, and the write's condition pins
     // that state: an ETag list of any length costs one comparison, not a clause per tag.
     if (!satisfies(e, existing?.etag)) throw new EtagMismatch(existing?.etag);
+    checkScheduleTag(e, existing?.scheduleTag);
     // The condition below refuses it too; a consistent read that already shows it spares the write.
     if (existing && existing.uid !== input.uid) throw new UidChanged(existing.uid, input.name);
     checkQuota(col, input.body.length - (existing?.size ?? 0), options.quota);
@@ -420,6 +428,24 @@ export async function createObjects(
   return { etags, col: { ...col, seq: col.seq + inputs.length, bytes: col.bytes + bytes, modified: now } };
 }
 
+/**
+ * The client's conditions against a member as a caller read it (undefined: absent), before any
+ * other check: RFC 9110 §13.2.2 answers 412 before the content is considered. The write checks
+ * them again on what each round reads, and its condition pins that.
+ */
+export function checkExpectation(
+  e: Expectation,
+  existing: Pick<ObjectRecord, "etag" | "scheduleTag"> | undefined,
+) {
+  if (!satisfies(e, existing?.etag)) throw new EtagMismatch(existing?.etag);
+  checkScheduleTag(e, existing?.scheduleTag);
+}
+
+/** If-Schedule-Tag-Match against the member's tag (none, or absent member: a mismatch). */
+function checkScheduleTag(e: Expectation, current: string | undefined): void {
+  if (e.scheduleTag !== undefined && e.scheduleTag !== current) throw new ScheduleTagMismatch(current);
+}
+
 /** Release the UID reservation `name` holds. */
 function releaseUid(tx: WriteTx, colId: string, uid: string, name: string): void {
   tx.delete("old-uid", uidKey(colId, uid), equals("name", { S: name }));
@@ -435,6 +461,7 @@ export async function deleteObject(
 ): Promise<void> {
   return memberRounds(store, ref, expect, options, async (round, col, e) => {
     const existing = await round.present(name, e);
+    checkScheduleTag(e, existing.scheduleTag);
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
     recordChanges(tx, col, [{ op: "delete", name }], {
@@ -544,6 +571,7 @@ class Rounds {
     if (failed.has("object")) {
       const current = failed.old("object")?.etag?.S;
       if (!satisfies(expect, current)) throw new EtagMismatch(current);
+      checkScheduleTag(expect, failed.old("object")?.stag?.S);
     }
     const guarded = guardFailure(failed, this.guards);
     if (guarded) throw guarded;

@@ -1,0 +1,134 @@
+/**
+ * What scheduling (RFC 6638) keeps beside the members themselves:
+ *
+ * - the **scheduling reservation** of a UID per calendar user (`SCHED#<user>` / `U#<uid>`), naming
+ *   the one calendar object that is the user's copy of that meeting: §3.2.4.3 allows one per user,
+ *   and delivery finds the copy to update with one read. It is taken and released in the member
+ *   write's own transaction (a guard), so two PUTs of one UID into two calendars race to one winner;
+ * - the **invitations sent by e-mail** (`IMIP#<uid>` / `A#<attendee>`), so an incoming reply is
+ *   applied only when it answers one;
+ * - the **e-mail counter** per user and hour (`MAIL#<user>` / `H#<hour>`, TTL), which bounds what
+ *   one account can send.
+ */
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import type { Store } from "./client.js";
+import { absent, allOf, anyOf, equals, lessThan, lacks, WriteTx, type Guard } from "./tx.js";
+import { TTL_ATTRIBUTE } from "./table.js";
+import type { Item } from "./query.js";
+
+const schedKey = (owner: string, uid: string) => ({ pk: { S: `SCHED#${owner}` }, sk: { S: `U#${uid}` } });
+
+/** Which of a user's calendar objects holds a scheduled UID. */
+export interface Holder {
+  colId: string;
+  /** The calendar's name in the user's home. */
+  col: string;
+  name: string;
+}
+
+export async function getHolder(store: Store, owner: string, uid: string): Promise<Holder | undefined> {
+  const { Item } = await store.client.send(
+    new GetItemCommand({ TableName: store.tableName, Key: schedKey(owner, uid), ConsistentRead: true }),
+  );
+  return Item ? holderOf(Item) : undefined;
+}
+
+const holderOf = (item: Item): Holder => ({ colId: item.colId.S!, col: item.col.S!, name: item.name.S! });
+
+const heldBy = (h: Holder) => allOf(equals("colId", { S: h.colId }), equals("name", { S: h.name }));
+
+/**
+ * A guard taking the reservation of `uid` for `holder`: it must be free, held by the holder
+ * already, or held by `stale` (a holder the caller found gone: its object was deleted or moved
+ * by a path that did not release it). `failure` gets the holder that stands in the way.
+ */
+export function reserveGuard(
+  owner: string,
+  uid: string,
+  holder: Holder,
+  failure: (other: Holder | undefined) => Error,
+  stale?: Holder,
+): Guard {
+  return {
+    part: "sched-uid",
+    add: (tx) =>
+      tx.put(
+        "sched-uid",
+        {
+          ...schedKey(owner, uid),
+          colId: { S: holder.colId },
+          col: { S: holder.col },
+          name: { S: holder.name },
+        },
+        anyOf(absent, heldBy(holder), ...(stale ? [heldBy(stale)] : [])),
+      ),
+    failure: (old) => failure(old ? holderOf(old) : undefined),
+  };
+}
+
+/** A guard releasing the reservation `holder` has (a member delete). */
+export function releaseGuard(owner: string, uid: string, holder: Holder, failure: () => Error): Guard {
+  return {
+    part: "sched-uid",
+    add: (tx) => tx.delete("sched-uid", schedKey(owner, uid), heldBy(holder)),
+    failure,
+  };
+}
+
+const imipKey = (uid: string, attendee: string) => ({
+  pk: { S: `IMIP#${uid}` },
+  sk: { S: `A#${attendee.toLowerCase()}` },
+});
+
+/** An invitation sent by e-mail: who organised it, so the reply goes to their copy. */
+export interface SentInvitation {
+  organizer: string;
+}
+
+/** Record that `attendee` was invited to `uid` by e-mail on `organizer`'s behalf (one organizer per UID and attendee). */
+export async function recordInvitation(store: Store, uid: string, attendee: string, organizer: string) {
+  await new WriteTx(store)
+    .put(
+      "invitation",
+      { ...imipKey(uid, attendee), organizer: { S: organizer } },
+      anyOf(absent, equals("organizer", { S: organizer })),
+    )
+    .commit();
+}
+
+export async function getInvitation(
+  store: Store,
+  uid: string,
+  attendee: string,
+): Promise<SentInvitation | undefined> {
+  const { Item } = await store.client.send(
+    new GetItemCommand({ TableName: store.tableName, Key: imipKey(uid, attendee), ConsistentRead: true }),
+  );
+  return Item ? { organizer: Item.organizer.S! } : undefined;
+}
+
+/**
+ * Count `n` e-mails against `user`'s allowance for the current hour: false (nothing counted) when
+ * they would pass `perHour`. The counter is one item per hour, increased on condition, so parallel
+ * senders cannot together pass the bound.
+ */
+export async function countMail(
+  store: Store,
+  user: string,
+  n: number,
+  perHour: number,
+  now = Date.now(),
+): Promise<boolean> {
+  if (n > perHour) return false;
+  const hour = new Date(now).toISOString().slice(0, 13);
+  const failed = await new WriteTx(store)
+    .update(
+      "counter",
+      { pk: { S: `MAIL#${user}` }, sk: { S: `H#${hour}` } },
+      (e) =>
+        `SET ${e.name("n")} = if_not_exists(${e.name("n")}, ${e.value({ N: "0" })}) + ${e.value({ N: String(n) })}, ${e.name(TTL_ATTRIBUTE)} = ${e.value({ N: String(Math.floor(now / 1000) + 7200) })}`,
+      anyOf(lacks("n"), lessThan("n", { N: String(perHour - n + 1) })),
+    )
+    .commit();
+  return !failed;
+}
