@@ -25,14 +25,22 @@ module.exports = {
       comment: "The WebDAV core is what CalDAV, CardDAV and sync build on; it never imports them.",
       severity: "error",
       from: { path: "^lib/(webdav|xml|http|store|text|errors\\.ts)" },
-      to: { path: "^lib/(caldav|carddav|sync|locks|files|tasks)/" },
+      to: { path: "^lib/(caldav|carddav|sync|locks|files|tasks|scheduling)/" },
     },
     {
       name: "protocols-stay-apart",
       comment: "One protocol module does not import another; what they share belongs in the core.",
       severity: "error",
       from: { path: "^lib/(caldav|carddav|sync|locks|files|tasks)/" },
-      to: { path: "^lib/(caldav|carddav|sync|locks|files|tasks)/", pathNot: "^lib/$1/" },
+      to: { path: "^lib/(caldav|carddav|sync|locks|files|tasks|scheduling)/", pathNot: "^lib/$1/" },
+    },
+    {
+      name: "scheduling-extends-caldav",
+      comment:
+        "Scheduling (RFC 6638) is an extension of CalDAV: it builds on lib/caldav (calendars, iCalendar, free-busy) and on no other protocol; CalDAV never imports it.",
+      severity: "error",
+      from: { path: "^lib/scheduling/" },
+      to: { path: "^lib/(carddav|sync|locks|files|tasks)/" },
     },
     {
       name: "resolvable",

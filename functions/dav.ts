@@ -14,6 +14,7 @@ import { createDynamoClient, storeConfigFromEnv } from "../lib/store/client.js";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { defaultServerConfig, handle, MODULES, type DavContext, type DavServer } from "../lib/server.js";
 import { resumeTask } from "../lib/tasks/resume.js";
+import { createImipHandler } from "./imip.js";
 import { Registry } from "../lib/webdav/registry.js";
 
 /** `dav`: the server to answer with (tests assemble one with extra modules); the standard one by default. */
@@ -118,3 +119,6 @@ export function createWorker(
 }
 
 export const worker = createWorker(contextFromEnv);
+
+/** E-mailed replies to invitations (SES receiving → SNS → `index.imip`), on the same context. */
+export const imip = createImipHandler(contextFromEnv);

@@ -46,6 +46,17 @@ export interface DavStackConfig {
   publicSubnetIds?: string[];
   /** Alarm notifications go to an SNS topic with this e-mail subscribed. */
   alarmEmail?: string;
+  /** E-mail to attendees outside the deployment (iMIP through SES); none when unset. */
+  mail?: MailSettings;
+}
+
+export interface MailSettings {
+  /** The From address of invitations. */
+  from: string;
+  /** The verified SES identity that covers it: the address itself or its domain. */
+  identity: string;
+  /** E-mails one user may send per hour. */
+  perHour?: number;
 }
 
 export const DEFAULT_CONFIG: DavStackConfig = {
@@ -73,6 +84,9 @@ export const CONTEXT_KEYS = [
   "vpcId",
   "publicSubnetIds",
   "alarmEmail",
+  "mailFrom",
+  "mailIdentity",
+  "mailPerHour",
 ] as const;
 
 export class ConfigError extends Error {
@@ -139,6 +153,22 @@ export function configFromContext(get: Lookup): DavStackConfig {
     publicSubnetIds: list(get, "publicSubnetIds"),
     alarmEmail: str(get, "alarmEmail"),
   };
+  const mailFrom = str(get, "mailFrom");
+  const mailIdentity = str(get, "mailIdentity");
+  const mailPerHour = int(get, "mailPerHour", 1, 100000);
+  if (mailFrom) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(mailFrom))
+      throw new ConfigError(`context mailFrom must be an e-mail address, got "${mailFrom}"`);
+    const identity = mailIdentity ?? mailFrom;
+    if (identity !== mailFrom && identity !== mailFrom.split("@")[1]) {
+      throw new ConfigError(
+        "context mailIdentity must be mailFrom itself or its domain (the verified SES identity)",
+      );
+    }
+    config.mail = { from: mailFrom, identity, perHour: mailPerHour };
+  } else if (mailIdentity || mailPerHour !== undefined) {
+    throw new ConfigError("context mailIdentity/mailPerHour need mailFrom (the verified sender address)");
+  }
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(config.logRetentionDays)) {
     throw new ConfigError(
       `context logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${config.logRetentionDays}`,

@@ -59,6 +59,9 @@ export { DAV_METHODS } from "../lib/http/methods.js";
  */
 export const ALB_MAX_RESPONSE_BYTES = 768 * 1024;
 
+/** The inbound iMIP function's entry point (functions/dav.ts `imip`): SES receiving → SNS → it. */
+export const IMIP_HANDLER = "index.imip";
+
 /** The worker function's entry point in the same bundle (functions/dav.ts `worker`). */
 export const WORKER_HANDLER = "index.worker";
 /** A worker's turn at a task: Lambda's longest; near its end the task stops at a checkpoint and the worker invokes itself. */
@@ -99,6 +102,8 @@ export class DavStack extends Stack {
     // The DAV function hands a started import to the worker (an asynchronous invocation) and returns.
     this.fn.addEnvironment("DAV_TASK_WORKER", this.worker.functionName);
     this.worker.grantInvoke(this.fn);
+    if (config.mail)
+      this.scheduleMail(config, config.mail, props.code ?? lambda.Code.fromAsset(sharedHandlerBundle().dir));
 
     const door =
       config.frontDoor === "http-api"
@@ -163,6 +168,61 @@ export class DavStack extends Stack {
     });
     for (const gsi of shape.globalSecondaryIndexes) table.addGlobalSecondaryIndex(gsi);
     return table;
+  }
+
+  /**
+   * iMIP: the DAV function sends invitations through SES v2 with exactly `ses:SendEmail` on the
+   * verified identity; replies come back through an SES receipt rule the operator points at the
+   * topic this makes (README), whose messages a function of their own applies to the organizer's copy.
+   */
+  private scheduleMail(config: DavStackConfig, mail: NonNullable<DavStackConfig["mail"]>, code: lambda.Code) {
+    this.fn.addEnvironment("DAV_MAIL_FROM", mail.from);
+    this.fn.addEnvironment("DAV_MAIL_TRANSPORT", "ses");
+    if (mail.perHour) this.fn.addEnvironment("DAV_MAIL_PER_HOUR", String(mail.perHour));
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["ses:SendEmail"],
+        resources: [this.formatArn({ service: "ses", resource: "identity", resourceName: mail.identity })],
+      }),
+    );
+    const { logGroup, role } = this.ownLogsAndRole(
+      config,
+      "ImipLogs",
+      "ImipRole",
+      "lambda-dav inbound iMIP replies: its log group and its table only",
+    );
+    const inbound = new lambda.Function(this, "Imip", {
+      role,
+      description: "lambda-dav: e-mailed replies to invitations (from SES receiving)",
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      code,
+      handler: IMIP_HANDLER,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: { TABLE_NAME: this.table.tableName },
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+    });
+    this.table.grant(inbound, ...DYNAMODB_ACTIONS);
+    this.table.encryptionKey?.grantEncryptDecrypt(inbound);
+    const topic = new sns.Topic(this, "ImipInbound", { displayName: "lambda-dav inbound iMIP" });
+    // SES publishes received mail to the topic (the receipt rule's SNS action).
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ["sns:Publish"],
+        principals: [new iam.ServicePrincipal("ses.amazonaws.com")],
+        resources: [topic.topicArn],
+        conditions: { StringEquals: { "AWS:SourceAccount": this.account } },
+      }),
+    );
+    topic.addSubscription(new subscriptions.LambdaSubscription(inbound));
+    new CfnOutput(this, "ImipTopicArn", {
+      value: topic.topicArn,
+      description: "Point an SES receipt rule's SNS action (Base64 encoding) here for e-mailed replies",
+    });
   }
 
   /**

@@ -25,6 +25,7 @@ import { sync } from "./sync/module.js";
 import { locks } from "./locks/module.js";
 import { files } from "./files/module.js";
 import { tasks } from "./tasks/module.js";
+import { scheduling } from "./scheduling/module.js";
 import { checkAccess } from "./webdav/access.js";
 import type { DavContext } from "./webdav/context.js";
 import { webdav } from "./webdav/module.js";
@@ -46,7 +47,7 @@ export const SERVER_HEADER = "x-dav-server";
 export const SERVER_NAME = "lambda-dav";
 
 /** The protocols this server speaks, in the order their registrations are listed. */
-export const MODULES: readonly DavModule[] = [webdav, caldav, carddav, sync, locks, files, tasks];
+export const MODULES: readonly DavModule[] = [webdav, caldav, carddav, sync, locks, files, tasks, scheduling];
 
 export interface DavServer {
   registry: Registry;
@@ -134,9 +135,10 @@ async function dispatch(
   }
   const user = await authenticate(ctx.store, req, { realm: ctx.config.realm, delay: ctx.authDelay });
   req.principal = user.name;
-  await ensureProvisioned(ctx.store, user, () =>
-    [...registry.collections.values()].map((t) => t.defaultCollection(user.name)),
-  );
+  await ensureProvisioned(ctx.store, user, {
+    defaults: () => [...registry.collections.values()].map((t) => t.defaultCollection(user.name)),
+    fixed: () => registry.fixedCollections(user.name),
+  });
   checkAccess(address, user.name);
   if (endpoint && address.type === "unknown")
     return endpoint.handle({ ctx, req, user, registry }, address.segments.slice(1));

@@ -15,6 +15,10 @@ export interface FreeBusyOptions {
   timezone?: string;
   /** DTSTAMP to write (default: now); for reproducible output. */
   now?: Date;
+  /** An iTIP answer (RFC 6638 §5: METHOD:REPLY) instead of a query result. */
+  method?: string;
+  /** Further content lines of the VFREEBUSY (the reply's ORGANIZER, ATTENDEE and UID). */
+  lines?: string[];
 }
 
 function upper(comp: Component, name: string): string {
@@ -83,7 +87,9 @@ export function freeBusy(
     "BEGIN:VCALENDAR",
     "VERSION:2.0",
     `PRODID:${PRODID}`,
+    ...(opts.method ? [`METHOD:${opts.method}`] : []),
     "BEGIN:VFREEBUSY",
+    ...(opts.lines ?? []),
     `DTSTAMP:${secondsToUtc(Math.floor((opts.now ?? new Date()).getTime() / 1000))}`,
     `DTSTART:${secondsToUtc(start)}`,
     `DTEND:${secondsToUtc(end)}`,

@@ -1,9 +1,9 @@
 /**
- * CalDAV's live properties: the principal's calendar properties (RFC 4791 §6.2.1, RFC 6638 §2.4),
+ * CalDAV's live properties: the principal's calendar-home-set (RFC 4791 §6.2.1),
  * the calendar collection's (RFC 4791 §5.2), Apple's colour and order, and CALDAV:calendar-data
  * (§9.6), which REPORTs compute from each member's body.
  */
-import { homeHref, objectHref, principalHref } from "../webdav/paths.js";
+import { homeHref, objectHref } from "../webdav/paths.js";
 import { anyText, href, storedText } from "../webdav/properties.js";
 import { PropertyRejected, type MemberPropertyDef, type PropertyDef } from "../webdav/registry.js";
 import { isCollectionOf } from "../webdav/target.js";
@@ -57,22 +57,11 @@ const calendarData: MemberPropertyDef<CalendarDataSpec | undefined> = {
 };
 
 export const caldavProperties: PropertyDef[] = [
-  // Principal properties (RFC 4791 §6.2.1, RFC 6638 §2.4.1, §2.4.2).
+  // Principal properties (RFC 4791 §6.2.1; the scheduling ones are the scheduling module's).
   {
     name: cal("calendar-home-set"),
     get: (r) => (r.type === "principal" ? [href(homeHref("calendar", r.user.name))] : undefined),
   },
-  {
-    name: cal("calendar-user-address-set"),
-    get(r) {
-      if (r.type !== "principal") return undefined;
-      const hrefs = [href(principalHref(r.user.name))];
-      const email = r.user.email ?? (r.user.name.includes("@") ? r.user.name : undefined);
-      if (email) hrefs.unshift(href(`mailto:${email}`));
-      return hrefs;
-    },
-  },
-  { name: cal("calendar-user-type"), get: (r) => (r.type === "principal" ? "INDIVIDUAL" : undefined) },
   // Calendar collection properties (RFC 4791 §5.2).
   {
     name: cal("calendar-description"),

@@ -11,7 +11,9 @@ import { AlreadyExists, NotFound } from "../store/errors.js";
 import { createUser, listUsers, removeUser, setPassword, USER_NAME, type Store } from "../store/users.js";
 import { startDynamoLocal } from "../local/dynamodb-local.js";
 import { dataDirFromEnv, LOCAL_TABLE, readInstance } from "../local/instance.js";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { receiveMail } from "../scheduling/inbound.js";
+import { defaultServerConfig } from "../webdav/context.js";
 import type { OnConflict } from "../store/tasks.js";
 import { exportFile, importFile } from "./transfer.js";
 
@@ -27,7 +29,8 @@ const USAGE = `usage: npm run admin -- user add NAME [--password P] [--email E]
        npm run admin -- user passwd NAME [--password P]
        npm run admin -- user remove NAME
        npm run admin -- import USER/COLLECTION FILE [--on-conflict skip|replace|fail]
-       npm run admin -- export USER/COLLECTION [FILE]`;
+       npm run admin -- export USER/COLLECTION [FILE]
+       npm run admin -- imip-receive FILE   (an e-mailed iMIP reply, as raw MIME)`;
 
 /** The CLI cannot do what was asked, and says why. */
 class Refused extends Error {}
@@ -111,6 +114,7 @@ export async function runAdmin(
 ): Promise<number> {
   const [noun, verb, name] = args;
   if (noun === "import" || noun === "export") return transfer(args, io, env);
+  if (noun === "imip-receive") return imipReceive(args[1], io, env);
   if (noun !== "user" || !["add", "list", "passwd", "remove"].includes(verb ?? "")) {
     io.err(USAGE);
     return 2;
@@ -162,6 +166,34 @@ export async function runAdmin(
     }
     // Name what the CLI was talking to, e.g. a running server that has gone away meanwhile.
     throw new Error(`${target.describe}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await target.close();
+  }
+}
+
+/** Apply an e-mailed reply to an invitation (what SES receiving hands the function when deployed). */
+async function imipReceive(file: string | undefined, io: AdminIO, env: NodeJS.ProcessEnv): Promise<number> {
+  if (!file) {
+    io.err(USAGE);
+    return 2;
+  }
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch (err) {
+    io.err(`cannot read ${file}: ${(err as Error).message}`);
+    return 1;
+  }
+  const target = await openOrSay(env, io);
+  if (!target) return 1;
+  try {
+    const result = await receiveMail({ store: target.store, config: defaultServerConfig(env) }, raw);
+    if (!result.applied) {
+      io.err(`not applied: ${result.reason}`);
+      return 1;
+    }
+    io.out(`applied the reply to ${result.uid} to ${result.organizer}'s calendar`);
+    return 0;
   } finally {
     await target.close();
   }

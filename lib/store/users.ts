@@ -9,6 +9,7 @@ import {
 import type { Store } from "./client.js";
 import { AlreadyExists, NotFound } from "./errors.js";
 import { queryAll } from "./query.js";
+import { absent, anyOf, equals, lacks, present, WriteTx } from "./tx.js";
 
 export type { Store } from "./client.js";
 
@@ -17,9 +18,15 @@ export interface UserRecord {
   passwordHash: string;
   email?: string;
   created: string;
-  /** Set once the user's default calendar and address book were created. */
-  provisioned?: boolean;
+  /**
+   * The provisioning round the user's collections are at: 0 for a new user; each round a release
+   * adds (the scheduling inbox and outbox, the e-mail index) runs once on the next login.
+   */
+  provisioned?: number;
 }
+
+/** The current provisioning round (2: scheduling inbox and outbox, and the e-mail index). */
+export const PROVISIONING = 2;
 
 const USERS = "USERS";
 const userKey = (name: string) => ({ pk: { S: USERS }, sk: { S: `U#${name}` } });
@@ -28,24 +35,45 @@ const userKey = (name: string) => ({ pk: { S: USERS }, sk: { S: `U#${name}` } })
 export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 export async function createUser(store: Store, user: UserRecord): Promise<void> {
-  try {
-    await store.client.send(
-      new PutItemCommand({
-        TableName: store.tableName,
-        Item: {
-          ...userKey(user.name),
-          name: { S: user.name },
-          passwordHash: { S: user.passwordHash },
-          created: { S: user.created },
-          ...(user.email ? { email: { S: user.email } } : {}),
-        },
-        ConditionExpression: "attribute_not_exists(pk)",
-      }),
-    );
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) throw new AlreadyExists(`user ${user.name} exists`);
-    throw err;
-  }
+  const tx = new WriteTx(store).put(
+    "user",
+    {
+      ...userKey(user.name),
+      name: { S: user.name },
+      passwordHash: { S: user.passwordHash },
+      created: { S: user.created },
+      ...(user.email ? { email: { S: user.email } } : {}),
+    },
+    absent,
+  );
+  if (user.email) tx.put("email", emailItem(user.email, user.name), absent);
+  const failed = await tx.commit();
+  if (failed?.has("user")) throw new AlreadyExists(`user ${user.name} exists`);
+  if (failed?.has("email"))
+    throw new AlreadyExists(`the e-mail address ${user.email} belongs to another user`);
+}
+
+/**
+ * The e-mail index: one item per address, naming its user, so scheduling finds the calendar user
+ * behind a `mailto:` ATTENDEE with one read. Addresses compare case-insensitively.
+ */
+const emailKey = (email: string) => ({ pk: { S: USERS }, sk: { S: `E#${email.trim().toLowerCase()}` } });
+const emailItem = (email: string, name: string) => ({ ...emailKey(email), name: { S: name } });
+
+/** Record the user's e-mail address in the index (a user made before it existed); a taken address is left alone. */
+export async function indexEmail(store: Store, email: string, name: string): Promise<void> {
+  // A failed condition (the address is another user's) leaves the index as it is.
+  await new WriteTx(store)
+    .put("email", emailItem(email, name), anyOf(absent, equals("name", { S: name })))
+    .commit();
+}
+
+/** The user whose e-mail address this is, if any. */
+export async function userByEmail(store: Store, email: string): Promise<string | undefined> {
+  const { Item } = await store.client.send(
+    new GetItemCommand({ TableName: store.tableName, Key: emailKey(email), ConsistentRead: true }),
+  );
+  return Item?.name?.S;
 }
 
 export async function getUser(store: Store, name: string): Promise<UserRecord | undefined> {
@@ -58,7 +86,8 @@ export async function getUser(store: Store, name: string): Promise<UserRecord | 
     passwordHash: Item.passwordHash.S!,
     created: Item.created.S!,
     email: Item.email?.S,
-    provisioned: Item.provisioned?.BOOL ?? false,
+    // Round 1 was a flag.
+    provisioned: Item.provisioned?.N ? Number(Item.provisioned.N) : Item.provisioned?.BOOL ? 1 : 0,
   };
 }
 
@@ -80,18 +109,12 @@ export async function setPassword(store: Store, name: string, passwordHash: stri
 }
 
 export async function removeUser(store: Store, name: string): Promise<void> {
-  try {
-    await store.client.send(
-      new DeleteItemCommand({
-        TableName: store.tableName,
-        Key: userKey(name),
-        ConditionExpression: "attribute_exists(pk)",
-      }),
-    );
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) throw new NotFound(`no user ${name}`);
-    throw err;
-  }
+  const user = await getUser(store, name);
+  if (!user) throw new NotFound(`no user ${name}`);
+  const tx = new WriteTx(store).delete("user", userKey(name), present);
+  if (user.email) tx.delete("email", emailKey(user.email), anyOf(lacks("name"), equals("name", { S: name })));
+  const failed = await tx.commit();
+  if (failed?.has("user")) throw new NotFound(`no user ${name}`);
 }
 
 export function listUsers(store: Store): Promise<string[]> {
@@ -107,7 +130,7 @@ export function listUsers(store: Store): Promise<string[]> {
   );
 }
 
-export async function markProvisioned(store: Store, name: string): Promise<void> {
+export async function markProvisioned(store: Store, name: string, round = PROVISIONING): Promise<void> {
   await store.client
     .send(
       new UpdateItemCommand({
@@ -115,7 +138,7 @@ export async function markProvisioned(store: Store, name: string): Promise<void>
         Key: userKey(name),
         UpdateExpression: "SET provisioned = :t",
         ConditionExpression: "attribute_exists(pk)",
-        ExpressionAttributeValues: { ":t": { BOOL: true } },
+        ExpressionAttributeValues: { ":t": { N: String(round) } },
       }),
     )
     .catch((err) => {

@@ -14,6 +14,28 @@ export interface ServerConfig {
   taskLeaseMs: number;
   /** The largest body one response may carry (a collection's export): the front door's limit. */
   maxResponseBytes: number;
+  /** E-mail to attendees outside the deployment (iMIP); undefined: none is sent (SCHEDULE-STATUS 5.1). */
+  mail?: MailConfig;
+}
+
+export interface MailConfig {
+  /** The address messages are From (a verified SES identity when deployed). */
+  from: string;
+  /** An SMTP URL (`smtp://host:port`, `smtps://user:pass@host`): locally, or any relay. */
+  smtpUrl?: string;
+  /** Without an SMTP URL: Amazon SES v2 (the stack sets it). */
+  transport: "smtp" | "ses";
+  /** E-mails one user's scheduling may send per hour (a compromised account cannot spam). */
+  perHour: number;
+}
+
+/** The mail configuration from the environment: DAV_MAIL_FROM with DAV_SMTP_URL, or DAV_MAIL_TRANSPORT=ses. */
+export function mailConfig(env: NodeJS.ProcessEnv): MailConfig | undefined {
+  const from = env.DAV_MAIL_FROM;
+  if (!from) return undefined;
+  const transport = env.DAV_SMTP_URL ? "smtp" : env.DAV_MAIL_TRANSPORT === "ses" ? "ses" : undefined;
+  if (!transport) return undefined;
+  return { from, smtpUrl: env.DAV_SMTP_URL, transport, perHour: Number(env.DAV_MAIL_PER_HOUR ?? 50) };
 }
 
 export interface DavContext {
@@ -41,5 +63,6 @@ export function defaultServerConfig(env: NodeJS.ProcessEnv = process.env): Serve
     taskLeaseMs: Number(env.DAV_TASK_LEASE_SECONDS ?? 60) * 1000,
     // Lambda answers at most 6 MB through a Function URL or HTTP API (1 MB behind an ALB; the stack sets that).
     maxResponseBytes: Number(env.DAV_MAX_RESPONSE_BYTES ?? 5 * 1024 * 1024),
+    mail: mailConfig(env),
   };
 }

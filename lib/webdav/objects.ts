@@ -22,7 +22,7 @@ import {
 } from "../store/collections.js";
 import { ParentMissing } from "../store/errors.js";
 import type { Expectation } from "../store/expectation.js";
-import { deleteObject, listObjects, memberPages, putObject } from "../store/objects.js";
+import { checkExpectation, deleteObject, listObjects, memberPages, putObject } from "../store/objects.js";
 import { resumePurges } from "../store/purge.js";
 import { checkName } from "./limits.js";
 import { collectionHref, nests } from "./paths.js";
@@ -40,7 +40,14 @@ export function writeExpectation(m: MethodContext, col?: CollectionRecord): Expe
   const variants = col && m.registry.collectionType(col.kind).variants;
   const stored = (tags: Expectation["ifMatch"]) =>
     variants && Array.isArray(tags) ? tags.map((t) => variants.storedEtag(t)) : tags;
-  return { ifMatch: stored(expect.ifMatch), ifNoneMatch: stored(expect.ifNoneMatch), ...m.ifHeader };
+  // RFC 6638 §8.3: the schedule tag the client's copy had.
+  const scheduleTag = m.req.headers["if-schedule-tag-match"]?.trim();
+  return {
+    ifMatch: stored(expect.ifMatch),
+    ifNoneMatch: stored(expect.ifNoneMatch),
+    ...m.ifHeader,
+    ...(scheduleTag ? { scheduleTag } : {}),
+  };
 }
 
 /** PUT with If-None-Match: * reads nothing of the member: the write's condition demands its absence. */
@@ -59,9 +66,10 @@ export async function put(m: MethodContext): Promise<DavResponse> {
     );
   }
   checkName(a.object, "resource");
-  const member = m.registry
-    .collectionType(col.kind)
-    .validateMember(col, m.req.body, m.req.headers["content-type"], m.ctx.config, a.object);
+  const type = m.registry.collectionType(col.kind);
+  const validate = (body: Buffer) =>
+    type.validateMember(col, body, m.req.headers["content-type"], m.ctx.config, a.object);
+  let member = validate(m.req.body);
   const write = {
     ctx: m.ctx,
     user: m.user,
@@ -71,11 +79,22 @@ export async function put(m: MethodContext): Promise<DavResponse> {
     membership: target.type !== "object",
     tokens: m.tokens,
   };
+  const expect = writeExpectation(m, col);
+  const existing = target.type === "object" ? target.obj : undefined;
+  if (existing || (target.type === "unmapped" && !target.assumed)) checkExpectation(expect, existing);
+  // Modules may refuse the write, store another body (scheduling's SCHEDULE-STATUS) and add to it.
+  const plan = await m.registry.planWrite({
+    ...write,
+    req: m.req,
+    body: member.body,
+    existing,
+  });
+  if (plan.body) member = validate(plan.body);
   const result = await putObject(
     m.ctx.store,
     { kind: a.kind, owner: a.user, name: a.collection },
-    { ...member, name: a.object },
-    writeExpectation(m, col),
+    { ...member, name: a.object, scheduleTag: plan.scheduleTag },
+    expect,
     {
       first: col,
       existing:
@@ -84,13 +103,17 @@ export async function put(m: MethodContext): Promise<DavResponse> {
           : target.type === "unmapped" && target.assumed
             ? undefined
             : null,
-      guards: m.registry.guards(write),
+      guards: [...m.registry.guards(write), ...(plan.guards ?? [])],
       quota: m.ctx.config.quotaBytes,
     },
   );
   await m.registry.afterWrite({ ...write, etag: result.etag });
-  // The stored body is byte-identical to the request's, so the ETag is safe to give (RFC 4791 §5.3.4).
-  return { status: result.created ? 201 : 204, headers: { etag: result.etag } };
+  await plan.afterCommit?.(result.etag);
+  // RFC 4791 §5.3.4: the ETag only when the stored body is byte-identical to the request's.
+  return {
+    status: result.created ? 201 : 204,
+    headers: { ...(plan.body ? {} : { etag: result.etag }), ...plan.headers },
+  };
 }
 
 /** What GET and HEAD serve of a member: the stored body, or the form the request asks for. */
@@ -107,6 +130,7 @@ function served(m: ResourceContext, t: ObjectTarget): Served {
     "last-modified": new Date(t.obj.modified).toUTCString(),
     // RFC 9110 §12.5.5: a cache must not give one form to a client that asked for the other.
     ...(variants ? { vary: "Accept" } : {}),
+    ...(t.obj.scheduleTag ? { "schedule-tag": t.obj.scheduleTag } : {}),
   };
   const variant = variants && t.obj.body ? variants.select(m.req, { ...t.obj, body: t.obj.body }) : undefined;
   if (!variant) return { body: t.obj.body, headers };
@@ -186,13 +210,16 @@ export async function del(m: ResourceContext): Promise<DavResponse> {
       membership: true,
       tokens: m.tokens,
     };
+    const expect = writeExpectation(m, t.col);
+    checkExpectation(expect, t.obj);
+    const plan = await m.registry.planWrite({ ...write, req: m.req, existing: t.obj });
     try {
       await deleteObject(
         store,
         { kind: t.col.kind, owner: t.col.owner, name: t.col.name },
         t.obj.name,
-        writeExpectation(m, t.col),
-        { first: t.col, existing: t.obj, guards: m.registry.guards(write) },
+        expect,
+        { first: t.col, existing: t.obj, guards: [...m.registry.guards(write), ...(plan.guards ?? [])] },
       );
     } catch (err) {
       // RFC 4918 §9.6: deleting what is not there (here: not even its collection) is a 404, not a conflict.
@@ -200,6 +227,7 @@ export async function del(m: ResourceContext): Promise<DavResponse> {
       throw err;
     }
     await m.registry.afterWrite(write);
+    await plan.afterCommit?.(undefined);
     return { status: 204, headers: {} };
   }
   if (t.type !== "collection") throw new Error("DELETE is allowed on collections and members only");

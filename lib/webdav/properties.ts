@@ -43,7 +43,7 @@ export const webdavProperties: PropertyDef[] = [
         case "principal":
           return [empty(dav("collection")), empty(dav("principal"))];
         case "collection": {
-          const kind = env.registry.collectionType(r.col.kind).resourcetype;
+          const kind = env.registry.resourcetypeOf(r.col);
           return [empty(dav("collection")), ...(kind ? [empty(kind)] : [])];
         }
         default:

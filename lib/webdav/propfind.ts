@@ -12,7 +12,7 @@ import { dav } from "../xml/names.js";
 import type { XmlElement } from "../xml/parse.js";
 import { deadProperty } from "./dead-properties.js";
 import type { PropertyEnv, RequestContext, ResourceContext } from "./registry.js";
-import { depthOf, wantsMinimal } from "./request.js";
+import { depthOf, originOf, wantsMinimal } from "./request.js";
 import { childrenOf, type Resource } from "./target.js";
 
 export type PropRequest =
@@ -87,7 +87,13 @@ async function loadProperties(
 }
 
 export function propertyEnv(m: RequestContext): PropertyEnv {
-  return { principal: m.user.name, email: m.user.email, config: m.ctx.config, registry: m.registry };
+  return {
+    principal: m.user.name,
+    email: m.user.email,
+    config: m.ctx.config,
+    registry: m.registry,
+    origin: originOf(m.req),
+  };
 }
 
 export interface PropfindPlan {

@@ -94,6 +94,8 @@ export interface PropertyEnv {
   email?: string;
   config: ServerConfig;
   registry: Registry;
+  /** Where clients reach the server (`https://host`), for absolute URLs. */
+  origin?: string;
   /** What properties with `load` read for this request, by property name. */
   loaded?: Map<string, unknown>;
 }
@@ -247,7 +249,35 @@ export interface CollectionWrite {
   tokens: readonly string[];
 }
 
+/** A member PUT or DELETE about to be written, as `planWrite` sees it. */
+export interface PlannedWrite extends MemberWrite {
+  req: DavRequest;
+  /** The body a PUT stores (validated by the collection's kind). */
+  body?: Buffer;
+  /** The member as resolution read it (metadata), when it exists. */
+  existing?: ObjectRecord;
+}
+
+/** What a module makes of a member write before it commits. */
+export interface WritePlan {
+  /** The body to store instead of the client's (the stored form then has no ETag in the answer). */
+  body?: Buffer;
+  /** The schedule tag the stored member gets (RFC 6638 §3.2.10). */
+  scheduleTag?: string;
+  /** Parts to add to the write's transaction (a reservation) with the errors their failures mean. */
+  guards?: Guard[];
+  /** Headers for the answer. */
+  headers?: Record<string, string>;
+  /** Work once the write committed (delivering invitations); a failure is logged, never undoes the write. */
+  afterCommit?: (etag: string | undefined) => Promise<void>;
+}
+
 export interface Hooks {
+  /**
+   * Before a member PUT or DELETE is written (implicit scheduling): may refuse it with a DavError,
+   * change what it stores, or add to its transaction.
+   */
+  planWrite?: (w: PlannedWrite) => Promise<WritePlan | undefined>;
   /** Conditions to add to a member write's transaction (a lock, a running task); a failed one answers its error. */
   beforeWrite?: (w: MemberWrite) => Guard[];
   /** Conditions to add to a collection write's transaction (what a lock on it, above or below it forbids). */
@@ -272,6 +302,11 @@ export interface Endpoint {
 
 export interface DavModule {
   name: string;
+  /**
+   * Methods another module registered that this one also answers, on the addresses its definition
+   * allows (which then are its own): a shared name, not a clash.
+   */
+  sharesMethods?: string[];
   /** Services under `/<segment>/…`, by their first segment. */
   endpoints?: Record<string, Endpoint>;
   /** Tokens for the DAV response header (RFC 4918 §10.1). */
@@ -285,6 +320,28 @@ export interface DavModule {
   hooks?: Hooks;
   /** The state tokens a resource holds (its locks'), which the If header's `<token>` conditions match. */
   stateTokens?: (ctx: DavContext, user: UserRecord, a: Address) => Promise<string[]>;
+  /** Collections every user has under fixed names (the scheduling inbox and outbox), made on first login. */
+  fixedCollections?: (owner: string) => NewCollection[];
+  /** The resourcetype of a collection this module gives a role (an inbox), instead of its kind's. */
+  resourcetype?: (col: CollectionRecord) => string | undefined;
+}
+
+/**
+ * Two modules' definitions of one method, each on the addresses it allows: the later module's
+ * where it allows the method, the earlier one's elsewhere (POST: an import to a calendar, a
+ * free-busy request to a scheduling outbox).
+ */
+function shareMethod(earlier: MethodDef, later: MethodDef): MethodDef {
+  const pick = (a: Address) => (later.allowedOn(a) || later.explainsOn?.(a) ? later : earlier);
+  if (earlier.creates || later.creates || earlier.xmlBody || later.xmlBody || earlier.safe || later.safe)
+    throw new Error("only methods that neither create, nor take XML, nor are safe can be shared");
+  return {
+    allowedOn: (a) => earlier.allowedOn(a) || later.allowedOn(a),
+    explainsOn: (a) => Boolean(earlier.explainsOn?.(a) || later.explainsOn?.(a)),
+    member: (req, a, registry) => pick(a).member?.(req, a, registry) ?? "meta",
+    prepare: (m) => pick(m.address).prepare?.(m),
+    run: (m, prepared) => pick(m.address).run(m as ResourceContext, prepared),
+  };
 }
 
 export class Registry {
@@ -301,6 +358,8 @@ export class Registry {
   /** Privileges modules define beyond RFC 3744's. */
   readonly privileges: string[] = [];
   private readonly hooks: Hooks[] = [];
+  private readonly fixed: ((owner: string) => NewCollection[])[] = [];
+  private readonly roles: ((col: CollectionRecord) => string | undefined)[] = [];
 
   constructor(readonly modules: readonly DavModule[]) {
     const owners = new Map<string, string>();
@@ -315,9 +374,12 @@ export class Registry {
       for (const t of m.compliance ?? []) if (!tokens.includes(t)) tokens.push(t);
       this.privileges.push(...(m.privileges ?? []));
       for (const [name, def] of Object.entries(m.methods ?? {})) {
-        claim("method", name, m.name);
-        this.methods.set(name, def);
+        const earlier = this.methods.get(name);
+        if (!earlier || !m.sharesMethods?.includes(name)) claim("method", name, m.name);
+        this.methods.set(name, earlier ? shareMethod(earlier, def) : def);
       }
+      if (m.fixedCollections) this.fixed.push(m.fixedCollections);
+      if (m.resourcetype) this.roles.push(m.resourcetype);
       for (const r of m.reports ?? []) {
         claim("report", r.name, m.name);
         this.reports.set(r.name, r);
@@ -370,6 +432,41 @@ export class Registry {
     return lists.flat();
   }
 
+  /** The collections every user has under fixed names. */
+  fixedCollections(owner: string): NewCollection[] {
+    return this.fixed.flatMap((f) => f(owner));
+  }
+
+  /** The resourcetype element marking a collection (beside DAV:collection), if any. */
+  resourcetypeOf(col: CollectionRecord): string | undefined {
+    for (const role of this.roles) {
+      const t = role(col);
+      if (t) return t;
+    }
+    return this.collectionType(col.kind).resourcetype;
+  }
+
+  /** Every module's plan for a member write, merged (one module rewrites bodies: scheduling). */
+  async planWrite(w: PlannedWrite): Promise<WritePlan> {
+    const merged: WritePlan = {};
+    const after: NonNullable<WritePlan["afterCommit"]>[] = [];
+    for (const h of this.hooks) {
+      const plan = await h.planWrite?.(w);
+      if (!plan) continue;
+      if (plan.body) merged.body = plan.body;
+      if (plan.scheduleTag) merged.scheduleTag = plan.scheduleTag;
+      if (plan.guards) merged.guards = [...(merged.guards ?? []), ...plan.guards];
+      if (plan.headers) merged.headers = { ...merged.headers, ...plan.headers };
+      if (plan.afterCommit) after.push(plan.afterCommit);
+    }
+    if (after.length) {
+      merged.afterCommit = async (etag) => {
+        for (const a of after) await logged("after-commit work failed", () => a(etag));
+      };
+    }
+    return merged;
+  }
+
   /** The guards every module adds to a member write. */
   guards(w: MemberWrite): Guard[] {
     return this.hooks.flatMap((h) => h.beforeWrite?.(w) ?? []);
@@ -385,18 +482,16 @@ export class Registry {
   /** Tell every module a member write committed. */
   async afterWrite(w: MemberWrite & { etag?: string }): Promise<void> {
     for (const h of this.hooks) {
-      if (!h.afterWrite) continue;
-      try {
-        await h.afterWrite(w);
-      } catch (err) {
-        console.error(
-          JSON.stringify({
-            level: "error",
-            msg: "after-write hook failed",
-            error: String((err as Error)?.message ?? err),
-          }),
-        );
-      }
+      if (h.afterWrite) await logged("after-write hook failed", () => h.afterWrite!(w));
     }
+  }
+}
+
+/** Run work whose failure must not fail the request that committed before it: log it instead. */
+export async function logged(msg: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg, error: String((err as Error)?.message ?? err) }));
   }
 }

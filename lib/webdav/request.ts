@@ -71,3 +71,13 @@ export function expectationOf(req: DavRequest): Expectation {
     ifNoneMatch: parse(conditionHeader(req, "if-none-match"), "strip"),
   };
 }
+
+/** The origin clients reach this server at (absolute URLs in properties): the Host, over HTTPS unless on loopback. */
+export function originOf(req: DavRequest): string | undefined {
+  const host = req.headers["host"];
+  if (!host) return undefined;
+  const proto =
+    req.headers["x-forwarded-proto"]?.split(",")[0].trim() ??
+    (/^(localhost|127\.|\[::1\])/.test(host) ? "http" : "https");
+  return `${proto}://${host}`;
+}

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { hashPassword } from "../../lib/auth/password.js";
 import { createCollection, listCollections } from "../../lib/store/collections.js";
-import { createUser } from "../../lib/store/users.js";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { createUser, getUser, PROVISIONING, removeUser, userByEmail } from "../../lib/store/users.js";
 import { cal, dav } from "../../lib/xml/names.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { mustProp, parseMultistatus, propfindBody, responseFor, XML_HEADERS } from "../helpers/xml.js";
@@ -44,7 +45,8 @@ describe("provisioning on the first authenticated request", () => {
       (c) => c.attrs["{}name"],
     );
     assert.ok(comps.includes("VEVENT") && comps.includes("VTODO"), comps.join(","));
-    assert.deepEqual(await names("calendar", "fresh"), ["default"]);
+    // RFC 6638 §2.2, §2.3: and the scheduling inbox and outbox.
+    assert.deepEqual(await names("calendar", "fresh"), ["default", "inbox", "outbox"]);
     assert.deepEqual(await names("addressbook", "fresh"), ["default"]);
   });
 
@@ -59,7 +61,7 @@ describe("provisioning on the first authenticated request", () => {
       results.map((r) => r.status),
       Array(6).fill(207),
     );
-    assert.deepEqual(await names("calendar", "racer"), ["default"]);
+    assert.deepEqual(await names("calendar", "racer"), ["default", "inbox", "outbox"]);
     assert.deepEqual(await names("addressbook", "racer"), ["default"]);
   });
 
@@ -80,9 +82,14 @@ describe("provisioning on the first authenticated request", () => {
       parseMultistatus(res.body)
         .map((r) => r.href)
         .sort(),
-      ["/calendars/migrated/", "/calendars/migrated/work/"],
+      [
+        "/calendars/migrated/",
+        "/calendars/migrated/inbox/",
+        "/calendars/migrated/outbox/",
+        "/calendars/migrated/work/",
+      ],
     );
-    assert.deepEqual(await names("calendar", "migrated"), ["work"]);
+    assert.deepEqual(await names("calendar", "migrated"), ["inbox", "outbox", "work"]);
     assert.deepEqual(await names("addressbook", "migrated"), ["default"]);
   });
 
@@ -98,6 +105,63 @@ describe("provisioning on the first authenticated request", () => {
       (await server.request("PROPFIND", "/", { ...as("deleter"), headers: { depth: "0" } })).status,
       207,
     );
-    assert.deepEqual(await names("calendar", "deleter"), []);
+    assert.deepEqual(await names("calendar", "deleter"), ["inbox", "outbox"]);
+  });
+
+  it("a user provisioned by an earlier release (a flag, round 1) gets the inbox and outbox and the e-mail index on the next login, and no default calendar again", async () => {
+    await createUser(store, {
+      name: "veteran",
+      passwordHash: await hashPassword("veteran-pw"),
+      created: new Date().toISOString(),
+    });
+    // As round 1 left it: the flag set, no default calendar (deleted long ago), no boxes, no e-mail index.
+    await store.client.send(
+      new UpdateItemCommand({
+        TableName: store.tableName,
+        Key: { pk: { S: "USERS" }, sk: { S: "U#veteran" } },
+        UpdateExpression: "SET provisioned = :t, email = :e",
+        ExpressionAttributeValues: { ":t": { BOOL: true }, ":e": { S: "Veteran@Example.com" } },
+      }),
+    );
+    assert.equal((await getUser(store, "veteran"))!.provisioned, 1);
+    assert.equal(await userByEmail(store, "veteran@example.com"), undefined);
+    const res = await server.request("PROPFIND", "/", { ...as("veteran"), headers: { depth: "0" } });
+    assert.equal(res.status, 207);
+    assert.deepEqual(await names("calendar", "veteran"), ["inbox", "outbox"]);
+    assert.deepEqual(await names("addressbook", "veteran"), []);
+    assert.equal(
+      await userByEmail(store, "veteran@example.com"),
+      "veteran",
+      "addresses compare case-insensitively",
+    );
+    assert.equal((await getUser(store, "veteran"))!.provisioned, PROVISIONING);
+  });
+
+  it("an e-mail address belongs to one user: a second user with it is refused, and removing the user frees it", async () => {
+    await createUser(store, {
+      name: "first",
+      passwordHash: "x",
+      created: "2026-01-01",
+      email: "shared@example.com",
+    });
+    await assert.rejects(
+      createUser(store, {
+        name: "second",
+        passwordHash: "x",
+        created: "2026-01-01",
+        email: "SHARED@example.com",
+      }),
+      /belongs to another user/,
+    );
+    assert.equal(await getUser(store, "second"), undefined, "nothing of the refused user was stored");
+    await removeUser(store, "first");
+    assert.equal(await userByEmail(store, "shared@example.com"), undefined);
+    await createUser(store, {
+      name: "second",
+      passwordHash: "x",
+      created: "2026-01-01",
+      email: "shared@example.com",
+    });
+    assert.equal(await userByEmail(store, "shared@example.com"), "second");
   });
 });

@@ -378,7 +378,13 @@ describe("RFC 6578 on a calendar home (Apple Calendar polls it for calendars add
     await bob.newCalendar("work");
     const first = await syncHome(bob, "");
     assert.equal(first.status, 207, first.body);
-    assert.deepEqual(first.present, ["/calendars/bob/default/", "/calendars/bob/work/"]);
+    // The scheduling inbox and outbox are collections of the home as well (RFC 6638 §2.2, §2.3).
+    assert.deepEqual(first.present, [
+      "/calendars/bob/default/",
+      "/calendars/bob/inbox/",
+      "/calendars/bob/outbox/",
+      "/calendars/bob/work/",
+    ]);
     assert.match(first.token, /^http:\/\//);
     assert.equal((await syncHome(bob, first.token)).present.length, 0, "nothing changed");
 

@@ -115,7 +115,12 @@ describe("authentication and isolation (RFC 7617, RFC 3744, RFC 4918 §9.1)", ()
       body: propfindBody([dav("displayname")]),
     });
     const hrefs = parseMultistatus(check.body).map((r) => r.href);
-    assert.deepEqual(hrefs.sort(), ["/calendars/bob/", "/calendars/bob/default/"]);
+    assert.deepEqual(hrefs.sort(), [
+      "/calendars/bob/",
+      "/calendars/bob/default/",
+      "/calendars/bob/inbox/",
+      "/calendars/bob/outbox/",
+    ]);
     const cal = parseMultistatus(check.body).find((r) => r.href === "/calendars/bob/default/")!;
     assert.equal(mustProp(cal, dav("displayname")).text, "Calendar");
     const get = await server.request("GET", "/calendars/bob/default/secret.ics", { user: "bob" });

@@ -94,7 +94,13 @@ describe("PROPFIND (RFC 4918 §9.1)", () => {
       ["/calendars/alice/"],
     );
     const one = await ms("/calendars/alice/", [dav("resourcetype")], "1");
-    assert.deepEqual(one.map((r) => r.href).sort(), ["/calendars/alice/", CAL]);
+    // RFC 6638 §2.2, §2.3: the scheduling inbox and outbox live in the calendar home too.
+    assert.deepEqual(one.map((r) => r.href).sort(), [
+      "/calendars/alice/",
+      CAL,
+      "/calendars/alice/inbox/",
+      "/calendars/alice/outbox/",
+    ]);
     const calOne = await ms(CAL, [dav("getetag")], "1");
     assert.deepEqual(calOne.map((r) => r.href).sort(), [CAL, `${CAL}event-1.ics`]);
     const objZero = await ms(`${CAL}event-1.ics`, [dav("getetag")], "1");

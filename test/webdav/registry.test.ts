@@ -76,7 +76,10 @@ describe("registry: one registration per method, report, property and kind", () 
   });
 
   it("RFC 4918 §10.1: the DAV header is the modules' compliance tokens, classes first, each once", () => {
-    assert.equal(standard.compliance, "1, 2, 3, extended-mkcol, calendar-access, addressbook");
+    assert.equal(
+      standard.compliance,
+      "1, 2, 3, extended-mkcol, calendar-access, addressbook, calendar-auto-schedule",
+    );
   });
 });
 
@@ -304,7 +307,10 @@ describe("registry: a module left out takes everything it added with it", () => 
     // Bob: logins are cached per process, and alice's cached record says she was provisioned elsewhere.
     const as = { user: "bob" };
     const options = await calendarsOnly.request("OPTIONS", "/", { user: null });
-    assert.equal(options.headers.get("dav"), "1, 2, 3, extended-mkcol, calendar-access");
+    assert.equal(
+      options.headers.get("dav"),
+      "1, 2, 3, extended-mkcol, calendar-access, calendar-auto-schedule",
+    );
     const root = await calendarsOnly.request("PROPFIND", "/", {
       headers: { ...XML_HEADERS, depth: "1" },
       body: propfindBody([dav("resourcetype")]),
@@ -335,7 +341,7 @@ describe("registry: a module left out takes everything it added with it", () => 
     );
     assert.deepEqual(
       (await listCollections(calendarsOnly.ctx.store, "calendar", "bob")).map((col) => col.name),
-      ["default"],
+      ["default", "inbox", "outbox"],
     );
   });
 });

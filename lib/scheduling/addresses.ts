@@ -1,0 +1,60 @@
+/**
+ * Calendar user addresses (RFC 6638 §2.4.1): a user here is `mailto:` their e-mail address (and
+ * their name, when it is one) and the URL of their principal, absolute or as a path; an ORGANIZER
+ * or ATTENDEE in any of these forms is that user. Every other `mailto:` is someone outside,
+ * reached by e-mail; any other URL names no calendar user this server knows.
+ */
+import { getUser, userByEmail, type Store, type UserRecord } from "../store/users.js";
+import { parseAddress, pathFromHref, principalHref } from "../webdav/paths.js";
+import { normalAddress } from "./itip.js";
+
+export type Recipient =
+  | { type: "user"; name: string; address: string }
+  | { type: "email"; email: string; address: string }
+  | { type: "unknown"; address: string };
+
+/** The user's own addresses, as `calendar-user-address-set` lists them (mailto first: clients use the first). */
+export function ownAddresses(user: Pick<UserRecord, "name" | "email">, origin?: string): string[] {
+  const out: string[] = [];
+  const email = user.email ?? (user.name.includes("@") ? user.name : undefined);
+  if (email) out.push(`mailto:${email}`);
+  if (origin) out.push(origin + principalHref(user.name));
+  out.push(principalHref(user.name));
+  return out;
+}
+
+/** Whether `address` is one of the user's own. */
+export function isOwnAddress(user: Pick<UserRecord, "name" | "email">, address: string): boolean {
+  const a = normalAddress(address);
+  if (/^mailto:/i.test(a)) {
+    const mail = a.slice(7);
+    return mail === user.email?.toLowerCase() || mail === user.name.toLowerCase();
+  }
+  return principalOf(a) === user.name;
+}
+
+/** The user whose principal a URL (or path) names. */
+function principalOf(address: string): string | undefined {
+  if (!/^(https?:\/\/|\/)/i.test(address)) return undefined;
+  const path = pathFromHref(address);
+  if (!path) return undefined;
+  try {
+    const a = parseAddress(path);
+    return a.type === "principal" ? a.user : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Who a calendar user address is: a user here, someone reached by e-mail, or unknown (RFC 6638 §3.2.4: 3.7). */
+export async function resolveAddress(store: Store, address: string): Promise<Recipient> {
+  const a = normalAddress(address);
+  if (/^mailto:/i.test(a)) {
+    const email = a.slice(7);
+    const name = (await userByEmail(store, email)) ?? ((await getUser(store, email)) ? email : undefined);
+    return name ? { type: "user", name, address: a } : { type: "email", email, address: a };
+  }
+  const name = principalOf(a);
+  if (name && (await getUser(store, name))) return { type: "user", name, address: a };
+  return { type: "unknown", address: a };
+}
