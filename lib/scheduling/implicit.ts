@@ -52,6 +52,13 @@ import {
 const refuse = (message: string, precondition: string, hrefs?: string[]) =>
   new Forbidden(message, { name: cal(precondition), hrefs });
 
+/**
+ * Attendees one scheduling object may have (CALDAV:max-attendees-per-instance, RFC 4791 §5.2.9):
+ * each one here costs a delivery while the PUT is answered, so the bound keeps that within a
+ * function's timeout.
+ */
+export const MAX_ATTENDEES = 100;
+
 /** A URI (RFC 3986 scheme): what ORGANIZER and ATTENDEE values are (RFC 5545 §3.3.3). */
 const CAL_ADDRESS = /^[a-z][a-z0-9+.-]*:\S/i;
 
@@ -172,6 +179,12 @@ async function organizerPlan(
   const sends: Send[] = [];
   const statuses = new Map<string, string>();
   const others = [...next.attendees.values()].filter((a) => !isOwnAddress(w.user, a.address));
+  if (others.length > MAX_ATTENDEES) {
+    throw refuse(
+      `A scheduled meeting may have at most ${MAX_ATTENDEES} attendees besides the organizer; this one has ${others.length}.`,
+      "max-attendees-per-instance",
+    );
+  }
   for (const a of others) {
     if (a.agent !== "SERVER") continue;
     const added = !prev?.attendees.has(a.address);

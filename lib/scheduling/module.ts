@@ -12,7 +12,7 @@ import { isCollectionOf } from "../webdav/target.js";
 import { cal } from "../xml/names.js";
 import { ownAddresses } from "./addresses.js";
 import { defaultCalendar, INBOX, isSchedulingBox, OUTBOX } from "./deliver.js";
-import { planSchedulingWrite } from "./implicit.js";
+import { MAX_ATTENDEES, planSchedulingWrite } from "./implicit.js";
 import { outboxPost, TRANSP } from "./outbox.js";
 
 const isCal = isCollectionOf("calendar");
@@ -93,6 +93,12 @@ export const scheduling: DavModule = {
         const owner = r.type === "principal" ? r.user.name : r.col.owner;
         return name && owner === env.principal ? [href(collectionHref("calendar", owner, name))] : undefined;
       },
+    },
+    {
+      // RFC 4791 §5.2.9: the bound implicit scheduling applies.
+      name: cal("max-attendees-per-instance"),
+      get: (r) =>
+        r.type === "collection" && isCal(r) && !isSchedulingBox(r.col) ? String(MAX_ATTENDEES) : undefined,
     },
     {
       // §3.2.10: the tag If-Schedule-Tag-Match compares.

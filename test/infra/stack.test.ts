@@ -15,7 +15,13 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import type { ALBEvent, APIGatewayProxyEventV2 } from "aws-lambda";
 import { sharedHandlerBundle } from "../../infra/bundle.js";
 import { configFromContext, DEFAULT_CONFIG, type DavStackConfig } from "../../infra/config.js";
-import { ALB_MAX_RESPONSE_BYTES, DAV_METHODS, DavStack, DYNAMODB_ACTIONS } from "../../infra/stack.js";
+import {
+  ALB_MAX_RESPONSE_BYTES,
+  DAV_METHODS,
+  DavStack,
+  DYNAMODB_ACTIONS,
+  IMIP_HANDLER,
+} from "../../infra/stack.js";
 import { tableShape } from "../../infra/table.js";
 import { SERVER_HEADER, SERVER_NAME } from "../../lib/server.js";
 import { GSI1, tableDefinition, TTL_ATTRIBUTE } from "../../lib/store/table.js";
@@ -49,7 +55,7 @@ function only(t: Template, type: string): [string, Resource] {
 }
 
 /** The DAV function (entry point `handler`) or the task worker (`worker`), by its handler. */
-function lambdaFn(t: Template, handler: "index.handler" | "index.worker"): [string, Resource] {
+function lambdaFn(t: Template, handler: string): [string, Resource] {
   const found = resources(t, "AWS::Lambda::Function").filter(([, r]) => r.Properties!.Handler === handler);
   assert.equal(found.length, 1, `exactly one function with handler ${handler}`);
   return found[0];
@@ -313,6 +319,51 @@ describe("deploy stack", () => {
     });
   });
 
+  describe("scheduling e-mail (iMIP)", () => {
+    it("off by default: no SES permission, no inbound function, no mail settings in the environment", () => {
+      const t = templates.get("function-url")!;
+      assert.ok(!statements(t).some((st) => asList(st.Action).some((x) => x.startsWith("ses:"))));
+      assert.equal(
+        resources(t, "AWS::Lambda::Function").filter(([, r]) => r.Properties!.Handler === IMIP_HANDLER)
+          .length,
+        0,
+      );
+      const env = JSON.stringify(davFn(t)[1].Properties!.Environment);
+      assert.doesNotMatch(env, /DAV_MAIL/);
+    });
+
+    it("with mailFrom: the DAV function may ses:SendEmail on exactly the verified identity; replies reach a function of their own through SNS", () => {
+      const t = synth({ mail: { from: "calendar@example.com", identity: "example.com", perHour: 20 } });
+      const ses = statements(t).filter((st) => asList(st.Action).some((x) => x.startsWith("ses:")));
+      assert.equal(ses.length, 1);
+      assert.deepEqual(asList(ses[0].Action), ["ses:SendEmail"]);
+      assert.match(JSON.stringify(ses[0].Resource), /:identity\/example\.com"/);
+      t.hasResourceProperties("AWS::Lambda::Function", {
+        Handler: "index.handler",
+        Environment: {
+          Variables: Match.objectLike({
+            DAV_MAIL_FROM: "calendar@example.com",
+            DAV_MAIL_TRANSPORT: "ses",
+            DAV_MAIL_PER_HOUR: "20",
+          }),
+        },
+      });
+      const [imipId] = lambdaFn(t, IMIP_HANDLER);
+      t.hasResourceProperties("AWS::SNS::Subscription", {
+        Protocol: "lambda",
+        Endpoint: { "Fn::GetAtt": [imipId, "Arn"] },
+      });
+      t.hasOutput("ImipTopicArn", Match.anyValue());
+      // The inbound function sends nothing: only the DAV function's role names SES.
+      const [, fn] = lambdaFn(t, IMIP_HANDLER);
+      const roleId = (fn.Properties!.Role as { "Fn::GetAtt": [string] })["Fn::GetAtt"][0];
+      const policies = resources(t, "AWS::IAM::Policy").filter(([, p]) =>
+        JSON.stringify(p.Properties!.Roles).includes(roleId),
+      );
+      assert.ok(!JSON.stringify(policies).includes("ses:"));
+    });
+  });
+
   describe("front doors", () => {
     it("function-url: public URL (the app does Basic auth), buffered, no CORS interception", () => {
       const t = templates.get("function-url")!;
@@ -533,6 +584,19 @@ describe("stack parameters (CDK context)", () => {
     assert.equal(c.reservedConcurrency, undefined);
   });
 
+  it("mail: mailFrom alone uses the address as its SES identity; mailIdentity may name its domain", () => {
+    assert.deepEqual(configFromContext(ctx({ mailFrom: "cal@example.com" })).mail, {
+      from: "cal@example.com",
+      identity: "cal@example.com",
+      perHour: undefined,
+    });
+    assert.equal(
+      configFromContext(ctx({ mailFrom: "cal@example.com", mailIdentity: "example.com" })).mail?.identity,
+      "example.com",
+    );
+    assert.equal(configFromContext(ctx({})).mail, undefined);
+  });
+
   it("parses the string values `-c key=value` gives", () => {
     const c = configFromContext(
       ctx({
@@ -577,6 +641,11 @@ describe("stack parameters (CDK context)", () => {
         /vpcId/,
       ],
     ];
+    bad.push(
+      [{ mailFrom: "not-an-address" }, /mailFrom must be an e-mail address/],
+      [{ mailFrom: "a@example.com", mailIdentity: "other.example" }, /mailIdentity/],
+      [{ mailIdentity: "example.com" }, /need mailFrom/],
+    );
     for (const [values, message] of bad) {
       assert.throws(() => configFromContext(ctx(values)), message, JSON.stringify(values));
     }

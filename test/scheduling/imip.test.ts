@@ -8,6 +8,12 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { SNSEvent } from "aws-lambda";
+import { createImipHandler } from "../../functions/imip.js";
+import { runAdmin } from "../../lib/cli/admin.js";
 import { receiveMail } from "../../lib/scheduling/inbound.js";
 import { CalClient, vcalendar } from "../helpers/ical.js";
 import { startTestServer } from "../helpers/server.js";
@@ -165,6 +171,55 @@ describe("iMIP (RFC 6047) through a real SMTP server", () => {
     );
     assert.equal(notCalendar.applied, false);
     assert.equal((await alice.get("default", "board.ics")).body, before);
+  });
+
+  it("the entry points: `npm run admin -- imip-receive FILE` and the SES → SNS function apply a reply; mail SES marks as spam is dropped unread", async () => {
+    assert.equal(
+      (await alice.put("default", "entry.ics", meeting("board-4", ["eve@outside.example"]))).status,
+      201,
+    );
+    const file = join(mkdtempSync(join(tmpdir(), "imip-")), "reply.eml");
+    writeFileSync(file, replyMail("board-4", "eve@outside.example", "TENTATIVE"));
+    const out: string[] = [];
+    const err: string[] = [];
+    const env = { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT, TABLE_NAME: server.ctx.store.tableName };
+    const code = await runAdmin(
+      ["imip-receive", file],
+      { out: (l) => out.push(l), err: (l) => err.push(l) },
+      env,
+    );
+    assert.equal(code, 0, err.join("\n"));
+    assert.match(out.join("\n"), /applied the reply to board-4 to alice/);
+    assert.equal(
+      partstatOf((await alice.get("default", "entry.ics")).body, "mailto:eve@outside.example"),
+      "TENTATIVE",
+    );
+
+    const handler = createImipHandler(() => server.ctx);
+    const sns = (reply: Buffer, receipt: Record<string, { status: string }>) =>
+      ({
+        Records: [{ Sns: { Message: JSON.stringify({ content: reply.toString("base64"), receipt }) } }],
+      }) as unknown as SNSEvent;
+    const spam = await handler(
+      sns(replyMail("board-4", "eve@outside.example", "DECLINED"), { spamVerdict: { status: "FAIL" } }),
+    );
+    assert.deepEqual(spam, { applied: 0, dropped: 1 });
+    assert.equal(
+      partstatOf((await alice.get("default", "entry.ics")).body, "mailto:eve@outside.example"),
+      "TENTATIVE",
+    );
+    const ok = await handler(
+      sns(replyMail("board-4", "eve@outside.example", "ACCEPTED"), { spfVerdict: { status: "PASS" } }),
+    );
+    assert.deepEqual(ok, { applied: 1, dropped: 0 });
+    assert.equal(
+      partstatOf((await alice.get("default", "entry.ics")).body, "mailto:eve@outside.example"),
+      "ACCEPTED",
+    );
+    // A file that is no reply: the CLI says why and exits 1.
+    writeFileSync(file, "From: x@y.example\r\n\r\nhello\r\n");
+    assert.equal(await runAdmin(["imip-receive", file], { out: () => {}, err: (l) => err.push(l) }, env), 1);
+    assert.match(err.join("\n"), /not applied: the message has no text\/calendar part/);
   });
 
   it("sending is bounded per user and hour: past DAV_MAIL_PER_HOUR the attendees get 5.1 and no mail leaves", async () => {

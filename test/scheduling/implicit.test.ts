@@ -366,6 +366,19 @@ describe("RFC 6638 §3: implicit scheduling between users here", () => {
       /SUMMARY:Planning/,
       "the refused change left the copy alone",
     );
+
+    // RFC 4791 §5.2.9: the bound is announced and applied.
+    const many = Object.fromEntries(
+      Array.from({ length: 101 }, (_, i) => [`mailto:guest${i}@outside.example`, "NEEDS-ACTION"]),
+    );
+    const r4 = await alice.put("default", "crowd.ics", meeting("meet-crowd", many));
+    assert.equal(r4.status, 403);
+    assert.equal(davError(r4).name, cal("max-attendees-per-instance"));
+    const props = await alice.req("PROPFIND", alice.calHref("default"), {
+      headers: { depth: "0", "content-type": "application/xml" },
+      body: propfindBody([cal("max-attendees-per-instance")]),
+    });
+    assert.equal(mustProp(parseMultistatus(props.body)[0], cal("max-attendees-per-instance")).text, "100");
   });
 
   it("§3.2.9, §7.1, §7.3: statuses for an unknown principal URL (3.7), e-mail without a sender (5.1), SCHEDULE-AGENT=CLIENT left alone, a principal-URL address delivered, SCHEDULE-FORCE-SEND resends", async () => {
