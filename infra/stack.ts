@@ -51,6 +51,9 @@ export const DYNAMODB_ACTIONS = [
   "dynamodb:BatchWriteItem",
 ] as const;
 
+/** What applying an e-mailed reply needs of the table. */
+export const INBOUND_DYNAMODB_ACTIONS = DYNAMODB_ACTIONS.filter((a) => !a.startsWith("dynamodb:Batch"));
+
 export { DAV_METHODS } from "../lib/http/methods.js";
 
 /**
@@ -183,6 +186,8 @@ export class DavStack extends Stack {
       new iam.PolicyStatement({
         actions: ["ses:SendEmail"],
         resources: [this.formatArn({ service: "ses", resource: "identity", resourceName: mail.identity })],
+        // A domain identity covers every address in it: only the configured one may send.
+        conditions: { StringEquals: { "ses:FromAddress": mail.from } },
       }),
     );
     const { logGroup, role } = this.ownLogsAndRole(
@@ -206,7 +211,8 @@ export class DavStack extends Stack {
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.INFO,
     });
-    this.table.grant(inbound, ...DYNAMODB_ACTIONS);
+    // It reads and writes single items and transactions; no batches.
+    this.table.grant(inbound, ...INBOUND_DYNAMODB_ACTIONS);
     this.table.encryptionKey?.grantEncryptDecrypt(inbound);
     const topic = new sns.Topic(this, "ImipInbound", { displayName: "lambda-dav inbound iMIP" });
     // SES publishes received mail to the topic (the receipt rule's SNS action).

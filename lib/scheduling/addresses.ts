@@ -23,16 +23,6 @@ export function ownAddresses(user: Pick<UserRecord, "name" | "email">, origin?: 
   return out;
 }
 
-/** Whether `address` is one of the user's own. */
-export function isOwnAddress(user: Pick<UserRecord, "name" | "email">, address: string): boolean {
-  const a = normalAddress(address);
-  if (/^mailto:/i.test(a)) {
-    const mail = a.slice(7);
-    return mail === user.email?.toLowerCase() || mail === user.name.toLowerCase();
-  }
-  return principalOf(a) === user.name;
-}
-
 /** The user whose principal a URL (or path) names. */
 function principalOf(address: string): string | undefined {
   if (!/^(https?:\/\/|\/)/i.test(address)) return undefined;
@@ -46,15 +36,52 @@ function principalOf(address: string): string | undefined {
   }
 }
 
-/** Who a calendar user address is: a user here, someone reached by e-mail, or unknown (RFC 6638 §3.2.4: 3.7). */
+/** One e-mail address (RFC 5321 addr-spec, no list, no display name), at most 254 characters. */
+const MAILBOX = /^[^\s@,;:<>()[\]"\\]+@[^\s@,;:<>()[\]"\\]+$/;
+/** Longer addresses are no one's: they would not fit a key, and no mail system takes them. */
+const MAX_ADDRESS = 320;
+
+/** Who a calendar user address is: a user here, someone reached by e-mail, or unknown (RFC 6638 §3.2.9: 3.7). */
 export async function resolveAddress(store: Store, address: string): Promise<Recipient> {
   const a = normalAddress(address);
+  if (a.length > MAX_ADDRESS) return { type: "unknown", address: a };
   if (/^mailto:/i.test(a)) {
     const email = a.slice(7);
+    if (email.length > 254 || !MAILBOX.test(email)) return { type: "unknown", address: a };
+    // The e-mail index decides; a user named by an address nobody has as e-mail is that user.
     const name = (await userByEmail(store, email)) ?? ((await getUser(store, email)) ? email : undefined);
     return name ? { type: "user", name, address: a } : { type: "email", email, address: a };
   }
   const name = principalOf(a);
   if (name && (await getUser(store, name))) return { type: "user", name, address: a };
   return { type: "unknown", address: a };
+}
+
+/** Resolves addresses once per request: ownership and delivery ask about the same ones. */
+export class Addresses {
+  private readonly known = new Map<string, Promise<Recipient>>();
+
+  constructor(private readonly store: Store) {}
+
+  resolve(address: string): Promise<Recipient> {
+    const a = normalAddress(address);
+    let r = this.known.get(a);
+    if (!r) {
+      r = resolveAddress(this.store, a);
+      this.known.set(a, r);
+    }
+    return r;
+  }
+
+  /** Whether `address` is the user's own (by the same resolution that delivers to it). */
+  async isMine(user: string, address: string): Promise<boolean> {
+    const r = await this.resolve(address);
+    return r.type === "user" && r.name === user;
+  }
+
+  /** The first of `addresses` that is the user's own. */
+  async mineOf(user: string, addresses: Iterable<string>): Promise<string | undefined> {
+    for (const a of addresses) if (await this.isMine(user, a)) return a;
+    return undefined;
+  }
 }

@@ -16,7 +16,7 @@ import { getObject, putObject, type ObjectRecord } from "../store/objects.js";
 import { getHolder, reserveGuard, type Holder } from "../store/scheduling.js";
 import type { Store } from "../store/users.js";
 import type { ServerConfig } from "../webdav/context.js";
-import { applyReply, attendeeCopy, cancelledCopy } from "./itip.js";
+import { applyReply, attendeeCopy, cancelledCopy, sequenceOf } from "./itip.js";
 
 export const INBOX = "inbox";
 export const OUTBOX = "outbox";
@@ -54,7 +54,12 @@ async function copyOf(
 }
 
 /** Put the message into the user's inbox, once: false when the inbox is missing. */
-export async function deliverToInbox(store: Store, owner: string, text: string): Promise<boolean> {
+export async function deliverToInbox(
+  store: Store,
+  config: ServerConfig,
+  owner: string,
+  text: string,
+): Promise<boolean> {
   const inbox = await getCollection(store, { kind: "calendar", owner, name: INBOX });
   if (!inbox) return false;
   // The same message delivered again (a retried request) has the same name; its DTSTAMP is not part of it.
@@ -75,7 +80,8 @@ export async function deliverToInbox(store: Store, owner: string, text: string):
         comp: "VEVENT",
       },
       { ifNoneMatch: "*" },
-      { first: inbox },
+      // A full inbox (a flood of invitations) takes no more: the sender's status says 5.1.
+      { first: inbox, quota: config.quotaBytes },
     );
   } catch (err) {
     if (!(err instanceof EtagMismatch)) throw err;
@@ -98,7 +104,9 @@ async function writeCopy(
   make: (previous: Component | undefined) => string | undefined,
   opts: { create: boolean; keepTag: boolean },
 ): Promise<Outcome> {
-  for (let attempt = 0; attempt < 4; attempt++) {
+  for (let attempt = 0; attempt < 6; attempt++) {
+    // Replies racing for one organizer's copy: back off a little more each round.
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
     const { holder, col: held, obj } = await copyOf(store, owner, uid);
     if (!obj && !opts.create) return "delivered";
     const col = held ?? (await defaultCalendar(store, owner));
@@ -143,8 +151,12 @@ export async function deliverRequest(
   organizerCopy: Component,
   message: string,
 ): Promise<Outcome> {
-  if (!(await deliverToInbox(store, to.user, message))) return "no-calendar";
-  return writeCopy(store, config, to.user, uid, (prev) => attendeeCopy(organizerCopy, prev, to.address), {
+  if (!(await deliverToInbox(store, config, to.user, message))) return "no-calendar";
+  const revision = sequenceOf(organizerCopy);
+  // A REQUEST older than the copy (a slower delivery of an earlier revision) changes nothing.
+  const make = (prev: Component | undefined) =>
+    prev && sequenceOf(prev) > revision ? undefined : attendeeCopy(organizerCopy, prev, to.address);
+  return writeCopy(store, config, to.user, uid, make, {
     create: true,
     keepTag: false,
   });
@@ -158,7 +170,7 @@ export async function deliverCancel(
   uid: string,
   message: string,
 ): Promise<Outcome> {
-  if (!(await deliverToInbox(store, to.user, message))) return "no-calendar";
+  if (!(await deliverToInbox(store, config, to.user, message))) return "no-calendar";
   return writeCopy(store, config, to.user, uid, (prev) => (prev ? cancelledCopy(prev) : undefined), {
     create: false,
     keepTag: false,
@@ -175,7 +187,7 @@ export async function deliverReply(
   reply: Component,
   message: string,
 ): Promise<Outcome> {
-  if (!(await deliverToInbox(store, to.user, message))) return "no-calendar";
+  if (!(await deliverToInbox(store, config, to.user, message))) return "no-calendar";
   return writeCopy(
     store,
     config,

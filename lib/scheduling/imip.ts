@@ -78,7 +78,8 @@ const text = (m: Message, prop: string) => {
 
 /** The subject and readable text of a scheduling message. */
 export function describe(m: Message, from: string): { subject: string; text: string } {
-  const summary = text(m, "summary") ?? "(no title)";
+  // One line, of a sensible length: a SUMMARY may hold line breaks, and it becomes the Subject.
+  const summary = (text(m, "summary") ?? "(no title)").replace(/[\r\n\t]+/g, " ").slice(0, 150);
   const when = text(m, "dtstart");
   const where = text(m, "location");
   const details = [when ? `When: ${when}` : "", where ? `Where: ${where}` : ""].filter(Boolean).join("\n");

@@ -25,7 +25,7 @@ import { objectHref } from "../webdav/paths.js";
 import { logged, type PlannedWrite, type WritePlan } from "../webdav/registry.js";
 import type { Guard } from "../store/tx.js";
 import { cal } from "../xml/names.js";
-import { isOwnAddress, resolveAddress, type Recipient } from "./addresses.js";
+import { Addresses, type Recipient } from "./addresses.js";
 import {
   deliverCancel,
   deliverReply,
@@ -36,8 +36,9 @@ import {
 } from "./deliver.js";
 import { describe, composeMail, senderFor } from "./imip.js";
 import {
-  attendeeChangeAllowed,
+  attendeeChanges,
   cancelMessage,
+  isCancelled,
   markAttendees,
   markOrganizer,
   partstats,
@@ -45,7 +46,13 @@ import {
   replyMessage,
   requestMessage,
   schedulingView,
+  resetAnswers,
   significantlyChanged,
+  timingChanged,
+  components,
+  normalAddress,
+  ridOf,
+  type Attendee,
   type SchedulingView,
 } from "./itip.js";
 
@@ -77,10 +84,11 @@ export async function planSchedulingWrite(w: PlannedWrite): Promise<WritePlan | 
     return undefined;
   }
   const store = w.ctx.store;
+  const who = new Addresses(store);
   // The stored version matters only when it was a scheduling object (it has a schedule tag).
   const prevObj = w.existing?.scheduleTag ? await getObject(store, w.col.id, w.name, true) : undefined;
   const prev = prevObj?.body ? view(prevObj.body.toString("utf8")) : undefined;
-  if (w.op === "delete") return prev?.organizer ? planDelete(w, prev) : undefined;
+  if (w.op === "delete") return prev?.organizer ? planDelete(w, who, prev) : undefined;
   const text = w.body!.toString("utf8");
   if (!/^ORGANIZER[;:]/im.test(text) && !prev?.organizer) return undefined;
   const next = view(text);
@@ -92,18 +100,19 @@ export async function planSchedulingWrite(w: PlannedWrite): Promise<WritePlan | 
   }
   if (!next.organizer) {
     // The organizer took the meeting off scheduling: the attendees hear it is cancelled.
-    return prev && isOwnAddress(w.user, prev.organizer!)
-      ? organizerPlan(w, prev, next, await reserve(w, next.uid))
+    return prev && (await who.isMine(w.user.name, prev.organizer!))
+      ? organizerPlan(w, who, prev, next, await reserve(w, next.uid))
       : undefined;
   }
   if (!CAL_ADDRESS.test(next.organizer)) {
     throw refuse(
-      `ORGANIZER ${next.organizer} is not a calendar user address (a mailto: or URL).`,
+      `ORGANIZER ${next.organizer.slice(0, 80)} is not a calendar user address (a mailto: or URL).`,
       "valid-organizer",
     );
   }
-  const mine = isOwnAddress(w.user, next.organizer);
-  if (!mine && !myAttendance(w.user, next)) return undefined;
+  const mine = await who.isMine(w.user.name, next.organizer);
+  const me = mine ? undefined : await who.mineOf(w.user.name, next.attendees.keys());
+  if (!mine && !me) return undefined;
   if (prev?.organizer && prev.organizer !== next.organizer) {
     throw refuse(
       `The ORGANIZER of a scheduled meeting cannot change (it was ${prev.organizer}).`,
@@ -112,8 +121,8 @@ export async function planSchedulingWrite(w: PlannedWrite): Promise<WritePlan | 
   }
   const guard = await reserve(w, next.uid);
   return mine
-    ? organizerPlan(w, prev, next, guard)
-    : attendeePlan(w, prev, next, guard, prevObj?.scheduleTag);
+    ? organizerPlan(w, who, prev, next, guard)
+    : attendeePlan(w, who, me!, prev, next, guard, prevObj?.scheduleTag);
 }
 
 function view(text: string): SchedulingView {
@@ -123,10 +132,6 @@ function view(text: string): SchedulingView {
     throw refuse("The calendar object could not be read as iCalendar.", "valid-scheduling-message");
   }
 }
-
-/** The attendee address that is the user's own, if the user attends. */
-const myAttendance = (user: UserRecord, v: SchedulingView) =>
-  [...v.attendees.keys()].find((a) => isOwnAddress(user, a));
 
 /**
  * The user's reservation of the UID for this member (§3.2.4.3: one scheduling object resource
@@ -169,36 +174,45 @@ function statusFor(r: Recipient, mailOk: boolean): string {
 
 async function organizerPlan(
   w: PlannedWrite,
+  who: Addresses,
   prev: SchedulingView | undefined,
   next: SchedulingView,
   guard: Guard,
 ): Promise<WritePlan> {
-  const store = w.ctx.store;
   if (next.organizerAgent !== "SERVER") return { guards: [guard], scheduleTag: newScheduleTag() };
-  const changed = !prev || significantlyChanged(prev.root, next.root);
-  const sends: Send[] = [];
-  const statuses = new Map<string, string>();
-  const others = [...next.attendees.values()].filter((a) => !isOwnAddress(w.user, a.address));
+  const others: Attendee[] = [];
+  for (const a of next.attendees.values()) if (!(await who.isMine(w.user.name, a.address))) others.push(a);
   if (others.length > MAX_ATTENDEES) {
     throw refuse(
       `A scheduled meeting may have at most ${MAX_ATTENDEES} attendees besides the organizer; this one has ${others.length}.`,
       "max-attendees-per-instance",
     );
   }
-  for (const a of others) {
+  const changed = !prev || significantlyChanged(prev.root, next.root);
+  const moved = Boolean(prev) && timingChanged(prev!.root, next.root);
+  const sends: Send[] = [];
+  // Without an ORGANIZER the meeting is no longer scheduled: its attendees only hear it is cancelled.
+  for (const a of next.organizer ? others : []) {
     if (a.agent !== "SERVER") continue;
     const added = !prev?.attendees.has(a.address);
     if (!changed && !added && a.forceSend !== "REQUEST") continue;
-    sends.push({ to: await resolveAddress(store, a.address), method: "REQUEST" });
+    sends.push({ to: await who.resolve(a.address), method: "REQUEST" });
   }
   for (const a of prev?.attendees.values() ?? []) {
-    if (isOwnAddress(w.user, a.address) || a.agent !== "SERVER") continue;
+    if (a.agent !== "SERVER" || (await who.isMine(w.user.name, a.address))) continue;
     if (!next.organizer || !next.attendees.has(a.address))
-      sends.push({ to: await resolveAddress(store, a.address), method: "CANCEL" });
+      sends.push({ to: await who.resolve(a.address), method: "CANCEL" });
   }
   const mailOk = await allowMail(w.ctx, w.user.name, sends);
+  const statuses = new Map<string, string>();
   for (const s of sends) if (s.method === "REQUEST") statuses.set(s.to.address, statusFor(s.to, mailOk));
-  const rewrite = statuses.size > 0 || others.some((a) => a.forceSend);
+  // The answers stand unless the meeting moved: a client that stored the organizer's copy as it
+  // read it before a reply came in does not undo the reply (RFC 6638 §3.2.10's merge).
+  let rewrite = statuses.size > 0 || others.some((a) => a.forceSend);
+  if (moved) {
+    resetAnswers(next.root, new Set(others.filter((a) => a.agent === "SERVER").map((a) => a.address)));
+    rewrite = true;
+  } else if (prev && keepAnswers(prev, next, others)) rewrite = true;
   if (rewrite) markAttendees(next.root, statuses);
   const body = rewrite ? Buffer.from(next.root.toString() + "\r\n") : undefined;
   const scheduleTag = changed || !w.existing?.scheduleTag ? newScheduleTag() : w.existing.scheduleTag;
@@ -214,6 +228,30 @@ async function organizerPlan(
         }
       : undefined,
   };
+}
+
+/**
+ * Carry the attendees' answers (PARTSTAT, SCHEDULE-STATUS) from the stored copy into the
+ * organizer's new version where it still has an older answer: true when anything changed.
+ */
+function keepAnswers(prev: SchedulingView, next: SchedulingView, others: Attendee[]): boolean {
+  let changed = false;
+  for (const a of others) {
+    const stored = partstats(prev.root, a.address);
+    for (const c of components(next.root)) {
+      const rid = ridOf(c);
+      const answer = stored.get(rid) ?? stored.get("");
+      const p = c
+        .getAllProperties("attendee")
+        .find((x) => normalAddress(String(x.getFirstValue())) === a.address);
+      if (!p || !answer || answer === "NEEDS-ACTION") continue;
+      if (String(p.getParameter("partstat") ?? "NEEDS-ACTION").toUpperCase() !== "NEEDS-ACTION") continue;
+      p.setParameter("partstat", answer);
+      p.removeParameter("rsvp");
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 /** Count the e-mails a write would send against the user's hourly allowance; false: none may go. */
@@ -295,8 +333,8 @@ async function recordFailures(
 export async function sendMail(ctx: DavContext, user: UserRecord, to: string, ics: string): Promise<void> {
   const mail = ctx.config.mail!;
   const msg = readMessage(ics);
-  const who = user.email ?? user.name;
-  const { subject, text } = describe(msg, who);
+  const whoSends = user.email ?? user.name;
+  const { subject, text } = describe(msg, whoSends);
   const raw = await composeMail(mail.from, {
     to,
     replyTo: user.email,
@@ -310,34 +348,35 @@ export async function sendMail(ctx: DavContext, user: UserRecord, to: string, ic
 
 async function attendeePlan(
   w: PlannedWrite,
+  who: Addresses,
+  me: string,
   prev: SchedulingView | undefined,
   next: SchedulingView,
   guard: Guard,
   tag: string | undefined,
 ): Promise<WritePlan> {
-  const me = myAttendance(w.user, next)!;
   const scheduleTag = tag ?? newScheduleTag();
   const plan: WritePlan = { guards: [guard], scheduleTag, headers: { "schedule-tag": scheduleTag } };
   // A copy the attendee stores first (their client accepted an e-mailed invitation) sends nothing.
   if (!prev) return plan;
-  if (!attendeeChangeAllowed(prev.root, next.root)) {
+  const { refused, declined } = attendeeChanges(prev.root, next.root);
+  if (refused) {
     throw refuse(
-      "An attendee may change only their own participation, alarms and private properties of a scheduled meeting (RFC 6638 §3.2.2.1).",
+      `An attendee may change only their own participation, alarms and private properties of a scheduled meeting (RFC 6638 §3.2.2.1): ${refused}.`,
       "allowed-attendee-scheduling-object-change",
     );
   }
   const before = partstats(prev.root, me);
   const after = partstats(next.root, me);
-  const answered = [...after].some(([rid, p]) => before.get(rid) !== p);
+  const answered = [...after].some(([rid, p]) => before.get(rid) !== p) || declined.length > 0;
   const forced = next.root
     .getAllSubcomponents()
     .some((c) => c.getFirstProperty("organizer")?.getParameter("schedule-force-send") === "REPLY");
   if ((!answered && !forced) || next.organizerAgent !== "SERVER") return plan;
-  const to = await resolveAddress(w.ctx.store, next.organizer!);
-  const sends: Send[] = [{ to, method: "REQUEST" }];
-  const mailOk = await allowMail(w.ctx, w.user.name, sends);
+  const to = await who.resolve(next.organizer!);
+  const mailOk = await allowMail(w.ctx, w.user.name, [{ to, method: "REQUEST" }]);
   markOrganizer(next.root, statusFor(to, mailOk));
-  const reply = replyMessage(next.root, me);
+  const reply = replyMessage(next.root, me, { declined });
   return {
     ...plan,
     body: Buffer.from(next.root.toString() + "\r\n"),
@@ -354,12 +393,25 @@ async function sendReply(
   reply: string,
   mailOk: boolean,
 ): Promise<void> {
-  if (to.type === "user")
-    await deliverReply(ctx.store, ctx.config, { user: to.name }, from, uid, readMessage(reply).root, reply);
-  else if (to.type === "email" && mailOk) await sendMail(ctx, user, to.email, reply);
+  if (to.type === "user") {
+    const outcome = await deliverReply(
+      ctx.store,
+      ctx.config,
+      { user: to.name },
+      from,
+      uid,
+      readMessage(reply).root,
+      reply,
+    );
+    if (outcome !== "delivered") throw new Error(`the reply to ${uid} could not be applied (${outcome})`);
+  } else if (to.type === "email" && mailOk) await sendMail(ctx, user, to.email, reply);
 }
 
-async function planDelete(w: PlannedWrite, prev: SchedulingView): Promise<WritePlan | undefined> {
+async function planDelete(
+  w: PlannedWrite,
+  who: Addresses,
+  prev: SchedulingView,
+): Promise<WritePlan | undefined> {
   const store = w.ctx.store;
   const holder = await getHolder(store, w.col.owner, prev.uid);
   const here: Holder = { colId: w.col.id, col: w.col.name, name: w.name };
@@ -368,11 +420,11 @@ async function planDelete(w: PlannedWrite, prev: SchedulingView): Promise<WriteP
       ? [releaseGuard(w.col.owner, prev.uid, here, () => new ConcurrentModification("the reservation moved"))]
       : [];
   if (prev.organizerAgent !== "SERVER") return { guards };
-  if (isOwnAddress(w.user, prev.organizer!)) {
+  if (await who.isMine(w.user.name, prev.organizer!)) {
     const sends: Send[] = [];
     for (const a of prev.attendees.values()) {
-      if (isOwnAddress(w.user, a.address) || a.agent !== "SERVER") continue;
-      sends.push({ to: await resolveAddress(store, a.address), method: "CANCEL" });
+      if (a.agent !== "SERVER" || (await who.isMine(w.user.name, a.address))) continue;
+      sends.push({ to: await who.resolve(a.address), method: "CANCEL" });
     }
     const mailOk = await allowMail(w.ctx, w.user.name, sends);
     return {
@@ -382,12 +434,13 @@ async function planDelete(w: PlannedWrite, prev: SchedulingView): Promise<WriteP
       },
     };
   }
-  const me = myAttendance(w.user, prev);
+  const me = await who.mineOf(w.user.name, prev.attendees.keys());
   if (!me) return { guards };
-  // §3.2.2.3: an attendee deleting their copy declines (unless they had already).
-  if ([...partstats(prev.root, me).values()].every((p) => p === "DECLINED")) return { guards };
-  const to = await resolveAddress(store, prev.organizer!);
+  // §3.2.2.3: an attendee deleting their copy declines, unless they had already or it was cancelled.
+  if (isCancelled(prev.root) || [...partstats(prev.root, me).values()].every((p) => p === "DECLINED"))
+    return { guards };
+  const to = await who.resolve(prev.organizer!);
   const mailOk = await allowMail(w.ctx, w.user.name, [{ to, method: "REQUEST" }]);
-  const reply = replyMessage(prev.root, me, true);
+  const reply = replyMessage(prev.root, me, { declineAll: true });
   return { guards, afterCommit: () => sendReply(w.ctx, w.user, to, me, prev.uid, reply, mailOk) };
 }

@@ -6,7 +6,8 @@
  */
 import { simpleParser } from "mailparser";
 import type { DavContext } from "../webdav/context.js";
-import { getInvitation } from "../store/scheduling.js";
+import { wasInvited } from "../store/scheduling.js";
+import { resolveAddress } from "./addresses.js";
 import { deliverReply } from "./deliver.js";
 import { components, normalAddress, readMessage } from "./itip.js";
 
@@ -35,16 +36,19 @@ export async function receiveMail(ctx: DavContext, raw: Buffer): Promise<Inbound
   );
   if (attendees.size !== 1) return { applied: false, reason: "a REPLY names exactly one attendee" };
   const attendee = [...attendees][0];
-  const invitation = await getInvitation(ctx.store, msg.uid, attendee);
-  if (!invitation) return { applied: false, reason: `no invitation to ${msg.uid} was sent to ${attendee}` };
   const from = mail.from?.value.map((v) => v.address?.toLowerCase());
   if (!from?.includes(attendee.replace(/^mailto:/, ""))) {
     return { applied: false, reason: `the message is not from ${attendee}` };
   }
+  const organizer = msg.organizer ? await resolveAddress(ctx.store, msg.organizer) : undefined;
+  if (organizer?.type !== "user") return { applied: false, reason: "the REPLY's ORGANIZER is no user here" };
+  if (!(await wasInvited(ctx.store, msg.uid, attendee, organizer.name))) {
+    return { applied: false, reason: `no invitation to ${msg.uid} was sent to ${attendee}` };
+  }
   const outcome = await deliverReply(
     ctx.store,
     ctx.config,
-    { user: invitation.organizer },
+    { user: organizer.name },
     attendee,
     msg.uid,
     msg.root,
@@ -52,5 +56,5 @@ export async function receiveMail(ctx: DavContext, raw: Buffer): Promise<Inbound
   );
   if (outcome !== "delivered")
     return { applied: false, reason: `the organizer's copy could not be updated (${outcome})` };
-  return { applied: true, organizer: invitation.organizer, uid: msg.uid };
+  return { applied: true, organizer: organizer.name, uid: msg.uid };
 }

@@ -15,11 +15,15 @@ import type { Store } from "../store/users.js";
 import type { ResourceContext } from "../webdav/registry.js";
 import { XmlWriter } from "../xml/build.js";
 import { cal, dav, NS } from "../xml/names.js";
-import { isOwnAddress, resolveAddress } from "./addresses.js";
+import { Addresses } from "./addresses.js";
+import { MAX_ATTENDEES } from "./implicit.js";
 import { isSchedulingBox } from "./deliver.js";
 import { normalAddress, readMessage, type Message } from "./itip.js";
 
 export const TRANSP = cal("schedule-calendar-transp");
+
+/** The longest range one request may ask about: each attendee's events in it are read and expanded. */
+const MAX_RANGE_DAYS = 366;
 
 const invalid = (message: string) => new Forbidden(message, { name: cal("valid-scheduling-message") });
 
@@ -44,8 +48,9 @@ export async function outboxPost(m: ResourceContext): Promise<DavResponse> {
       "The outbox answers free-busy requests (METHOD:REQUEST with a VFREEBUSY); invitations are sent by storing the event in a calendar.",
     );
   }
+  const who = new Addresses(m.ctx.store);
   const organizer = fb.getFirstPropertyValue("organizer");
-  if (!organizer || !isOwnAddress(m.user, String(organizer))) {
+  if (!organizer || !(await who.isMine(m.user.name, String(organizer)))) {
     throw new Forbidden("The ORGANIZER of a free-busy request must be one of your own addresses.", {
       name: cal("organizer-allowed"),
     });
@@ -57,12 +62,25 @@ export async function outboxPost(m: ResourceContext): Promise<DavResponse> {
   });
   const [start, end] = times;
   if (!start || !end) throw invalid("A free-busy request needs DTSTART and DTEND in UTC.");
+  const span = utcToSeconds(end)! - utcToSeconds(start)!;
+  if (span <= 0 || span > MAX_RANGE_DAYS * 86400) {
+    throw invalid(
+      `A free-busy request asks about a range of up to ${MAX_RANGE_DAYS} days, ending after it starts.`,
+    );
+  }
   const attendees = fb.getAllProperties("attendee").map((a) => String(a.getFirstValue()));
   if (attendees.length === 0) throw invalid("A free-busy request names its ATTENDEEs.");
+  if (attendees.length > MAX_ATTENDEES)
+    throw invalid(`A free-busy request names at most ${MAX_ATTENDEES} attendees.`);
+  // Echoed into the reply's content lines: one line each, whatever the request held.
+  const line = (v: unknown) =>
+    String(v)
+      .replace(/[\r\n]+/g, " ")
+      .slice(0, 1000);
   const uid = fb.getFirstPropertyValue("uid");
   const w = new XmlWriter(cal("schedule-response"), [NS.CALDAV]);
   for (const address of attendees) {
-    const r = await resolveAddress(m.ctx.store, address);
+    const r = await who.resolve(address);
     const resp = w.el(w.root, cal("response"));
     w.el(w.el(resp, cal("recipient")), dav("href"), address);
     if (r.type !== "user") {
@@ -77,9 +95,9 @@ export async function outboxPost(m: ResourceContext): Promise<DavResponse> {
       {
         method: "REPLY",
         lines: [
-          ...(uid ? [`UID:${uid}`] : []),
-          `ORGANIZER:${String(organizer)}`,
-          `ATTENDEE:${normalAddress(address)}`,
+          ...(uid ? [`UID:${line(uid)}`] : []),
+          `ORGANIZER:${line(organizer)}`,
+          `ATTENDEE:${line(normalAddress(address))}`,
         ],
       },
     );

@@ -5,7 +5,7 @@
  *   the one calendar object that is the user's copy of that meeting: §3.2.4.3 allows one per user,
  *   and delivery finds the copy to update with one read. It is taken and released in the member
  *   write's own transaction (a guard), so two PUTs of one UID into two calendars race to one winner;
- * - the **invitations sent by e-mail** (`IMIP#<uid>` / `A#<attendee>`), so an incoming reply is
+ * - the **invitations sent by e-mail** (`IMIP#<uid>` / `A#<attendee>#O#<organizer>`), so an incoming reply is
  *   applied only when it answers one;
  * - the **e-mail counter** per user and hour (`MAIL#<user>` / `H#<hour>`, TTL), which bounds what
  *   one account can send.
@@ -75,36 +75,35 @@ export function releaseGuard(owner: string, uid: string, holder: Holder, failure
   };
 }
 
-const imipKey = (uid: string, attendee: string) => ({
+/** Keyed by organizer too: another user reusing the UID cannot take over the replies to this meeting. */
+const imipKey = (uid: string, attendee: string, organizer: string) => ({
   pk: { S: `IMIP#${uid}` },
-  sk: { S: `A#${attendee.toLowerCase()}` },
+  sk: { S: `A#${attendee.toLowerCase()}#O#${organizer}` },
 });
 
-/** An invitation sent by e-mail: who organised it, so the reply goes to their copy. */
-export interface SentInvitation {
-  organizer: string;
-}
-
-/** Record that `attendee` was invited to `uid` by e-mail on `organizer`'s behalf (one organizer per UID and attendee). */
+/** Record that `attendee` was invited to `uid` by e-mail on `organizer`'s behalf. */
 export async function recordInvitation(store: Store, uid: string, attendee: string, organizer: string) {
+  // Recorded once; a later invitation to the same meeting finds it there (the failed condition is that).
   await new WriteTx(store)
-    .put(
-      "invitation",
-      { ...imipKey(uid, attendee), organizer: { S: organizer } },
-      anyOf(absent, equals("organizer", { S: organizer })),
-    )
+    .put("invitation", { ...imipKey(uid, attendee, organizer), organizer: { S: organizer } }, absent)
     .commit();
 }
 
-export async function getInvitation(
+/** Whether `organizer` invited `attendee` to `uid` by e-mail. */
+export async function wasInvited(
   store: Store,
   uid: string,
   attendee: string,
-): Promise<SentInvitation | undefined> {
+  organizer: string,
+): Promise<boolean> {
   const { Item } = await store.client.send(
-    new GetItemCommand({ TableName: store.tableName, Key: imipKey(uid, attendee), ConsistentRead: true }),
+    new GetItemCommand({
+      TableName: store.tableName,
+      Key: imipKey(uid, attendee, organizer),
+      ConsistentRead: true,
+    }),
   );
-  return Item ? { organizer: Item.organizer.S! } : undefined;
+  return Boolean(Item);
 }
 
 /**

@@ -9,7 +9,7 @@ import {
 import type { Store } from "./client.js";
 import { AlreadyExists, NotFound } from "./errors.js";
 import { queryAll } from "./query.js";
-import { absent, anyOf, equals, lacks, present, WriteTx } from "./tx.js";
+import { absent, anyOf, equals, present, WriteTx } from "./tx.js";
 
 export type { Store } from "./client.js";
 
@@ -112,7 +112,9 @@ export async function removeUser(store: Store, name: string): Promise<void> {
   const user = await getUser(store, name);
   if (!user) throw new NotFound(`no user ${name}`);
   const tx = new WriteTx(store).delete("user", userKey(name), present);
-  if (user.email) tx.delete("email", emailKey(user.email), anyOf(lacks("name"), equals("name", { S: name })));
+  // The index entry goes with the user when it is theirs (one made before the index may name another).
+  if (user.email && (await userByEmail(store, user.email)) === name)
+    tx.delete("email", emailKey(user.email), equals("name", { S: name }));
   const failed = await tx.commit();
   if (failed?.has("user")) throw new NotFound(`no user ${name}`);
 }

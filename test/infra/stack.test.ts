@@ -338,6 +338,15 @@ describe("deploy stack", () => {
       assert.equal(ses.length, 1);
       assert.deepEqual(asList(ses[0].Action), ["ses:SendEmail"]);
       assert.match(JSON.stringify(ses[0].Resource), /:identity\/example\.com"/);
+      assert.deepEqual((ses[0] as { Condition?: unknown }).Condition, {
+        StringEquals: { "ses:FromAddress": "calendar@example.com" },
+      });
+      const inboundDynamo = statements(t).filter(
+        (st) =>
+          asList(st.Action).includes("dynamodb:GetItem") &&
+          !asList(st.Action).includes("dynamodb:BatchGetItem"),
+      );
+      assert.equal(inboundDynamo.length, 1, "the inbound function's table access has no batches");
       t.hasResourceProperties("AWS::Lambda::Function", {
         Handler: "index.handler",
         Environment: {

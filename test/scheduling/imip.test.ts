@@ -208,8 +208,16 @@ describe("iMIP (RFC 6047) through a real SMTP server", () => {
       partstatOf((await alice.get("default", "entry.ics")).body, "mailto:eve@outside.example"),
       "TENTATIVE",
     );
+    // SPF passing for the envelope's domain proves nothing about the From header: DMARC must vouch.
+    const spfOnly = await handler(
+      sns(replyMail("board-4", "eve@outside.example", "DECLINED"), {
+        spfVerdict: { status: "PASS" },
+        dmarcVerdict: { status: "GRAY" },
+      }),
+    );
+    assert.deepEqual(spfOnly, { applied: 0, dropped: 1 });
     const ok = await handler(
-      sns(replyMail("board-4", "eve@outside.example", "ACCEPTED"), { spfVerdict: { status: "PASS" } }),
+      sns(replyMail("board-4", "eve@outside.example", "ACCEPTED"), { dmarcVerdict: { status: "PASS" } }),
     );
     assert.deepEqual(ok, { applied: 1, dropped: 0 });
     assert.equal(
