@@ -155,7 +155,8 @@ export function timingChanged(a: Component, b: Component): boolean {
   if (x.has("") !== y.has("")) return true;
   for (const [rid, c] of x) {
     const other = y.get(rid);
-    if (other && fingerprint(single(c), TIMING, false) !== fingerprint(single(other), TIMING, false)) return true;
+    if (other && fingerprint(single(c), TIMING, false) !== fingerprint(single(other), TIMING, false))
+      return true;
   }
   return false;
 }
