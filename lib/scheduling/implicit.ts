@@ -66,6 +66,9 @@ const refuse = (message: string, precondition: string, hrefs?: string[]) =>
  */
 export const MAX_ATTENDEES = 100;
 
+/** Deliveries made at once after a write (each recipient's are independent of the others'). */
+const PARALLEL_DELIVERIES = 8;
+
 /** A URI (RFC 3986 scheme): what ORGANIZER and ATTENDEE values are (RFC 5545 §3.3.3). */
 const CAL_ADDRESS = /^[a-z][a-z0-9+.-]*:\S/i;
 
@@ -274,7 +277,7 @@ async function sendAll(
   const cancel = cancelMessage((prev ?? next).root);
   /** The REQUESTs that did not arrive, with the status that says so. */
   const failed = new Map<string, string>();
-  for (const s of sends) {
+  const one = async (s: Send) => {
     const text = s.method === "REQUEST" ? request : cancel;
     let status: string | undefined = "5.1";
     await logged(`delivering a ${s.method} failed`, async () => {
@@ -299,6 +302,10 @@ async function sendAll(
       } else status = undefined;
     });
     if (status && s.method === "REQUEST") failed.set(s.to.address, status);
+  };
+  // A few at a time: each is a couple of DynamoDB writes or an SMTP exchange, and the PUT waits.
+  for (let i = 0; i < sends.length; i += PARALLEL_DELIVERIES) {
+    await Promise.all(sends.slice(i, i + PARALLEL_DELIVERIES).map(one));
   }
   return failed;
 }
