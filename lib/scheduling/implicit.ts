@@ -115,13 +115,16 @@ export async function planSchedulingWrite(w: PlannedWrite): Promise<WritePlan | 
   }
   const mine = await who.isMine(w.user.name, next.organizer);
   const me = mine ? undefined : await who.mineOf(w.user.name, next.attendees.keys());
-  if (!mine && !me) return undefined;
   if (prev?.organizer && prev.organizer !== next.organizer) {
     throw refuse(
       `The ORGANIZER of a scheduled meeting cannot change (it was ${prev.organizer}).`,
-      mine ? "allowed-organizer-scheduling-object-change" : "allowed-attendee-scheduling-object-change",
+      // Whose meeting it was decides which rule the change breaks.
+      (await who.isMine(w.user.name, prev.organizer))
+        ? "allowed-organizer-scheduling-object-change"
+        : "allowed-attendee-scheduling-object-change",
     );
   }
+  if (!mine && !me) return undefined;
   const guard = await reserve(w, next.uid);
   return mine
     ? organizerPlan(w, who, prev, next, guard)

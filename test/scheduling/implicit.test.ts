@@ -427,6 +427,49 @@ describe("RFC 6638 §3: implicit scheduling between users here", () => {
     );
   });
 
+  it("§3.2.4.2: the organizer of a scheduled meeting cannot be changed by the organizer's PUT (allowed-organizer-scheduling-object-change)", async () => {
+    assert.equal(
+      (
+        await alice.put(
+          "default",
+          "org.ics",
+          meeting("meet-org", { "mailto:bob@example.com": "NEEDS-ACTION" }),
+        )
+      ).status,
+      201,
+    );
+    const other = meeting("meet-org", { "mailto:bob@example.com": "NEEDS-ACTION" }).replace(
+      "ORGANIZER;CN=Alice:mailto:alice@example.com",
+      `ORGANIZER:${server.url}/principals/bob/`,
+    );
+    const res = await alice.put("default", "org.ics", other);
+    assert.equal(res.status, 403, res.body);
+    assert.equal(davError(res).name, cal("allowed-organizer-scheduling-object-change"));
+    assert.match(
+      (await alice.get("default", "org.ics")).body,
+      /ORGANIZER;CN=Alice:mailto:alice@example\.com/,
+    );
+  });
+
+  it("§3.2.9: a delivery that fails does not undo the organizer's write; the attendee's SCHEDULE-STATUS says why (5.3: no calendar takes it)", async () => {
+    // carol has no calendar for events any more.
+    assert.equal((await carol.delete("/calendars/carol/default/")).status, 204);
+    const res = await alice.put(
+      "default",
+      "nocal.ics",
+      meeting("meet-nocal", {
+        "mailto:carol@example.com": "NEEDS-ACTION",
+        "mailto:bob@example.com": "NEEDS-ACTION",
+      }),
+    );
+    assert.equal(res.status, 201, res.body);
+    const stored = (await alice.get("default", "nocal.ics")).body;
+    assert.equal(param(attendeeLine(stored, "mailto:carol@example.com"), "SCHEDULE-STATUS"), "5.3");
+    assert.equal(param(attendeeLine(stored, "mailto:bob@example.com"), "SCHEDULE-STATUS"), "1.2");
+    assert.ok(await copyOf(bob, "meet-nocal"), "bob's delivery went through");
+    await carol.newCalendar("default");
+  });
+
   it("§3.2.1: a retried PUT (the same body again) delivers once: one inbox message, one change to the attendee's calendar", async () => {
     const uid = "meet-retry";
     const body = meeting(uid, { "mailto:bob@example.com": "NEEDS-ACTION" });
