@@ -25,14 +25,14 @@ module.exports = {
       comment: "The WebDAV core is what CalDAV, CardDAV and sync build on; it never imports them.",
       severity: "error",
       from: { path: "^lib/(webdav|xml|http|store|text|errors\\.ts)" },
-      to: { path: "^lib/(caldav|carddav|sync|locks|files|tasks|scheduling)/" },
+      to: { path: "^lib/(caldav|carddav|sync|locks|files|tasks|scheduling|push)/" },
     },
     {
       name: "protocols-stay-apart",
       comment: "One protocol module does not import another; what they share belongs in the core.",
       severity: "error",
       from: { path: "^lib/(caldav|carddav|sync|locks|files|tasks)/" },
-      to: { path: "^lib/(caldav|carddav|sync|locks|files|tasks|scheduling)/", pathNot: "^lib/$1/" },
+      to: { path: "^lib/(caldav|carddav|sync|locks|files|tasks|scheduling|push)/", pathNot: "^lib/$1/" },
     },
     {
       name: "scheduling-extends-caldav",
@@ -40,7 +40,15 @@ module.exports = {
         "Scheduling (RFC 6638) is an extension of CalDAV: it builds on lib/caldav (calendars, iCalendar, free-busy) and on no other protocol; CalDAV never imports it.",
       severity: "error",
       from: { path: "^lib/scheduling/" },
-      to: { path: "^lib/(carddav|sync|locks|files|tasks)/" },
+      to: { path: "^lib/(carddav|sync|locks|files|tasks|push)/" },
+    },
+    {
+      name: "push-extends-sync",
+      comment:
+        "WebDAV-Push tells clients that a sync-collection would find changes: it builds on lib/sync (the tokens) and on no other protocol.",
+      severity: "error",
+      from: { path: "^lib/push/" },
+      to: { path: "^lib/(caldav|carddav|locks|files|tasks|scheduling)/" },
     },
     {
       name: "resolvable",

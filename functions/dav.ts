@@ -15,6 +15,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { defaultServerConfig, handle, MODULES, type DavContext, type DavServer } from "../lib/server.js";
 import { resumeTask } from "../lib/tasks/resume.js";
 import { createImipHandler } from "./imip.js";
+import { createPushHandler } from "./push.js";
 import { Registry } from "../lib/webdav/registry.js";
 
 /** `dav`: the server to answer with (tests assemble one with extra modules); the standard one by default. */
@@ -122,3 +123,6 @@ export const worker = createWorker(contextFromEnv);
 
 /** E-mailed replies to invitations (SES receiving → SNS → `index.imip`), on the same context. */
 export const imip = createImipHandler(contextFromEnv);
+
+/** WebDAV-Push delivery from the table's stream (`index.push`), on the same context. */
+export const push = createPushHandler(contextFromEnv);

@@ -40,6 +40,8 @@ export interface DavStackConfig {
    * its settings stay as they are (with `customer-managed`, `kmsKeyArn` names its key for the grant).
    */
   existingTableName?: string;
+  /** With an adopted table: its stream (keys only or more), for WebDAV-Push; without it, no push. */
+  existingTableStreamArn?: string;
   customDomain?: CustomDomain;
   /** ALB only: deploy into this VPC's public subnets instead of creating a small VPC. */
   vpcId?: string;
@@ -77,6 +79,7 @@ export const CONTEXT_KEYS = [
   "encryption",
   "kmsKeyArn",
   "tableName",
+  "tableStreamArn",
   "domainName",
   "certificateArn",
   "hostedZoneId",
@@ -149,6 +152,7 @@ export function configFromContext(get: Lookup): DavStackConfig {
     encryption: oneOf(get, "encryption", ENCRYPTIONS) ?? DEFAULT_CONFIG.encryption,
     kmsKeyArn: str(get, "kmsKeyArn"),
     existingTableName: str(get, "tableName"),
+    existingTableStreamArn: str(get, "tableStreamArn"),
     vpcId: str(get, "vpcId"),
     publicSubnetIds: list(get, "publicSubnetIds"),
     alarmEmail: str(get, "alarmEmail"),

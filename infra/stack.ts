@@ -26,6 +26,7 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as route53 from "aws-cdk-lib/aws-route53";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as targets from "aws-cdk-lib/aws-route53-targets";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
@@ -62,6 +63,12 @@ export { DAV_METHODS } from "../lib/http/methods.js";
  */
 export const ALB_MAX_RESPONSE_BYTES = 768 * 1024;
 
+/** The push function's entry point (functions/dav.ts `push`): batches of the table's stream. */
+export const PUSH_HANDLER = "index.push";
+
+/** What push delivery needs of the table: subscriptions read, counted and removed. */
+export const PUSH_DYNAMODB_ACTIONS = ["dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"];
+
 /** The inbound iMIP function's entry point (functions/dav.ts `imip`): SES receiving → SNS → it. */
 export const IMIP_HANDLER = "index.imip";
 
@@ -88,6 +95,8 @@ export class DavStack extends Stack {
   readonly fn: lambda.Function;
   /** Runs bulk tasks (imports) on its own time, invoked asynchronously by `fn`. */
   readonly worker: lambda.Function;
+  /** Sends WebDAV-Push messages from the table's stream (absent for an adopted table without a stream). */
+  readonly pushFn?: lambda.Function;
   readonly url: string;
   readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -107,6 +116,7 @@ export class DavStack extends Stack {
     this.worker.grantInvoke(this.fn);
     if (config.mail)
       this.scheduleMail(config, config.mail, props.code ?? lambda.Code.fromAsset(sharedHandlerBundle().dir));
+    this.pushFn = this.webdavPush(config, props.code ?? lambda.Code.fromAsset(sharedHandlerBundle().dir));
 
     const door =
       config.frontDoor === "http-api"
@@ -136,6 +146,7 @@ export class DavStack extends Stack {
     if (config.existingTableName) {
       return dynamodb.Table.fromTableAttributes(this, "Table", {
         tableName: config.existingTableName,
+        tableStreamArn: config.existingTableStreamArn,
         globalIndexes: shape.globalSecondaryIndexes.map((g) => g.indexName),
         encryptionKey:
           config.encryption === "customer-managed" && config.kmsKeyArn
@@ -162,6 +173,7 @@ export class DavStack extends Stack {
       partitionKey: shape.partitionKey,
       sortKey: shape.sortKey,
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      stream: shape.stream,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       // The table holds every user's calendars and contacts: `cdk destroy` must never take it along.
@@ -171,6 +183,92 @@ export class DavStack extends Stack {
     });
     for (const gsi of shape.globalSecondaryIndexes) table.addGlobalSecondaryIndex(gsi);
     return table;
+  }
+
+  /**
+   * WebDAV-Push: a VAPID seed generated once by CloudFormation into a retained secret (no deploy
+   * replaces it, so subscriptions stay valid), read by the DAV function (the `transports`
+   * property) and the push function; the push function reads the table's stream (keys only)
+   * through an event source mapping whose batching window collapses a burst of changes.
+   */
+  private webdavPush(config: DavStackConfig, code: lambda.Code): lambda.Function | undefined {
+    const streamArn = this.table.tableStreamArn;
+    if (!streamArn) {
+      // Nothing would deliver: the DAV function then offers no push.
+      this.fn.addEnvironment("DAV_PUSH", "off");
+      Annotations.of(this).addWarning(
+        "the adopted table has no stream: give -c tableStreamArn=… (with the stream enabled) for WebDAV-Push",
+      );
+      return undefined;
+    }
+    const seed = new secretsmanager.Secret(this, "VapidSeed", {
+      description:
+        "lambda-dav: the seed of the WebDAV-Push VAPID key (never rotate: subscriptions would stop)",
+      // Generated once, when the secret is created. Changing these settings makes CloudFormation
+      // generate a new seed, a new VAPID key, and every phone's subscription stops: leave them.
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const { logGroup, role } = this.ownLogsAndRole(
+      config,
+      "PushLogs",
+      "PushRole",
+      "lambda-dav push delivery: its log group, the table's stream and subscriptions, the VAPID seed",
+    );
+    const fn = new lambda.Function(this, "Push", {
+      role,
+      description: "lambda-dav: WebDAV-Push messages from the table's stream",
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      code,
+      handler: PUSH_HANDLER,
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      environment: {
+        TABLE_NAME: this.table.tableName,
+        DAV_VAPID_SECRET_ARN: seed.secretArn,
+        // The VAPID contact push services see (RFC 8292 §2.1).
+        ...(config.mail ? { DAV_PUSH_SUBJECT: `mailto:${config.mail.from}` } : {}),
+      },
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+    });
+    // Subscriptions are queried, rate counters updated, dead subscriptions deleted, and nothing
+    // else: the leading-keys condition keeps it to the push partitions (it can touch no calendar).
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [...PUSH_DYNAMODB_ACTIONS],
+        resources: [this.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["PUSH#*", "PUSHRATE#*"] } },
+      }),
+    );
+    this.table.encryptionKey?.grantEncryptDecrypt(fn);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+        resources: [streamArn],
+      }),
+    );
+    // Lambda's poller lists streams before reading one; ListStreams has no resource-level permission.
+    role.addToPolicy(new iam.PolicyStatement({ actions: ["dynamodb:ListStreams"], resources: ["*"] }));
+    seed.grantRead(fn);
+    seed.grantRead(this.fn);
+    this.fn.addEnvironment("DAV_VAPID_SECRET_ARN", seed.secretArn);
+    new lambda.EventSourceMapping(this, "PushStream", {
+      target: fn,
+      eventSourceArn: streamArn,
+      startingPosition: lambda.StartingPosition.LATEST,
+      batchSize: 1000,
+      // Changes within two seconds become one message per collection.
+      maxBatchingWindow: Duration.seconds(2),
+      retryAttempts: 2,
+      bisectBatchOnError: true,
+      maxRecordAge: Duration.minutes(15),
+    });
+    new CfnOutput(this, "PushFunctionName", { value: fn.functionName });
+    return fn;
   }
 
   /**
@@ -514,6 +612,16 @@ export class DavStack extends Stack {
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     });
+    if (this.pushFn) {
+      alarm("PushErrors", {
+        alarmDescription:
+          "The push function threw, crashed or timed out (messages to phones may be late or lost).",
+        metric: this.pushFn.metricErrors({ period, statistic: "Sum" }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+    }
     alarm("FunctionThrottles", {
       alarmDescription:
         "Requests were refused for lack of concurrency (reserved concurrency or account limit).",

@@ -12,6 +12,7 @@ import {
   AttributeType,
   BillingMode,
   ProjectionType,
+  StreamViewType,
   type Attribute,
   type GlobalSecondaryIndexProps,
 } from "aws-cdk-lib/aws-dynamodb";
@@ -22,6 +23,8 @@ export interface TableShape {
   partitionKey: Attribute;
   sortKey?: Attribute;
   globalSecondaryIndexes: GlobalSecondaryIndexProps[];
+  /** The table's stream (push reads change-log entries off it). */
+  stream?: StreamViewType;
 }
 
 const ATTRIBUTE_TYPES: Record<string, AttributeType> = {
@@ -65,5 +68,11 @@ export function tableShape(def: CreateTableCommandInput = tableDefinition("unuse
       nonKeyAttributes: projection === "INCLUDE" ? gsi.Projection?.NonKeyAttributes : undefined,
     };
   });
-  return { billingMode: BillingMode.PAY_PER_REQUEST, ...keys(defs, def.KeySchema), globalSecondaryIndexes };
+  const view = def.StreamSpecification?.StreamEnabled ? def.StreamSpecification.StreamViewType : undefined;
+  return {
+    billingMode: BillingMode.PAY_PER_REQUEST,
+    ...keys(defs, def.KeySchema),
+    globalSecondaryIndexes,
+    stream: view ? StreamViewType[view as keyof typeof StreamViewType] : undefined,
+  };
 }

@@ -26,6 +26,7 @@ import { locks } from "./locks/module.js";
 import { files } from "./files/module.js";
 import { tasks } from "./tasks/module.js";
 import { scheduling } from "./scheduling/module.js";
+import { webdavPush } from "./push/module.js";
 import { checkAccess } from "./webdav/access.js";
 import type { DavContext } from "./webdav/context.js";
 import { webdav } from "./webdav/module.js";
@@ -47,7 +48,17 @@ export const SERVER_HEADER = "x-dav-server";
 export const SERVER_NAME = "lambda-dav";
 
 /** The protocols this server speaks, in the order their registrations are listed. */
-export const MODULES: readonly DavModule[] = [webdav, caldav, carddav, sync, locks, files, tasks, scheduling];
+export const MODULES: readonly DavModule[] = [
+  webdav,
+  caldav,
+  carddav,
+  sync,
+  locks,
+  files,
+  tasks,
+  scheduling,
+  webdavPush,
+];
 
 export interface DavServer {
   registry: Registry;

@@ -2,7 +2,11 @@
  * The embedded local runtime behind `npm start`: DynamoDB Local + the table + a first user + the
  * HTTP front door on loopback, all calling the same Lambda handler that runs in AWS.
  */
-import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pollStream } from "../push/stream.js";
+import { pushConfig } from "../webdav/context.js";
 import type { Server } from "node:http";
 import { resolve } from "node:path";
 import { handler } from "../../functions/dav.js";
@@ -60,6 +64,17 @@ export function localOptionsFromEnv(
   };
 }
 
+/** The data folder's VAPID seed, made on first use (readable by the owner only) and kept. */
+function vapidSeedIn(dataDir: string): string {
+  const file = join(dataDir, "vapid-seed");
+  try {
+    writeFileSync(file, randomBytes(32).toString("base64url"), { flag: "wx", mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  return readFileSync(file, "utf8").trim();
+}
+
 /** Data dirs with a runtime of this process, whose records are not stale even with our own pid. */
 const activeDirs = new Set<string>();
 
@@ -93,6 +108,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
       tableName: LOCAL_TABLE,
     };
     await ensureTable(store.client, LOCAL_TABLE);
+    // The VAPID key is made once and kept with the data, so phones' push subscriptions survive restarts.
+    if (dataDir && !inMemory && !process.env.DAV_VAPID_SEED)
+      process.env.DAV_VAPID_SEED = vapidSeedIn(dataDir);
 
     let createdUser: LocalRuntime["createdUser"];
     if ((await listUsers(store)).length === 0) {
@@ -128,6 +146,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
       }
       activeDirs.add(dataDir);
     }
+    // WebDAV-Push: the same delivery code as the deployed stream function, fed by polling the stream.
+    const poller = await pollStream(store, pushConfig(process.env), { endpoint: dynamo.endpoint });
     const client = store.client;
     let stopped: Promise<void> | undefined;
     const stop = () =>
@@ -138,6 +158,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
         }
         await new Promise<void>((resolve) => listening.close(() => resolve()));
         listening.closeAllConnections?.();
+        await poller.stop();
         client.destroy();
         await dynamo.stop();
       })());

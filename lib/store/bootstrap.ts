@@ -1,6 +1,7 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  UpdateTableCommand,
   ResourceInUseException,
   ResourceNotFoundException,
   type DynamoDBClient,
@@ -10,7 +11,16 @@ import { tableDefinition } from "./table.js";
 /** Create the table if it is absent; safe to call any number of times, also concurrently. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<"created" | "exists"> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    // A table made before push read the stream: turn it on (local data folders of earlier releases).
+    if (!Table?.StreamSpecification?.StreamEnabled) {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          StreamSpecification: tableDefinition(tableName).StreamSpecification,
+        }),
+      );
+    }
     return "exists";
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;

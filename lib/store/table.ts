@@ -25,6 +25,8 @@
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 
 export const TTL_ATTRIBUTE = "expiresAt";
+/** What the table's stream carries: keys only (a change-log entry's keys are all push needs). */
+export const STREAM_VIEW = "KEYS_ONLY";
 export const GSI1 = "gsi1";
 /** Attributes projected into `gsi1` besides the keys: enough to decide a time-range candidate. */
 export const GSI1_PROJECTION = ["spanEnd", "etag", "comp"];
@@ -53,5 +55,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
         Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: GSI1_PROJECTION },
       },
     ],
+    // WebDAV-Push reads change-log entries off the stream: their keys say which log moved and how far.
+    StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW },
   };
 }

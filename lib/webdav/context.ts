@@ -16,6 +16,45 @@ export interface ServerConfig {
   maxResponseBytes: number;
   /** E-mail to attendees outside the deployment (iMIP); undefined: none is sent (SCHEDULE-STATUS 5.1). */
   mail?: MailConfig;
+  /** WebDAV-Push (draft-bitfire-webdav-push) over Web Push. */
+  push: PushConfig;
+}
+
+export interface PushConfig {
+  /** Off where nothing would deliver (a stack on an adopted table without a stream: DAV_PUSH=off). */
+  enabled: boolean;
+  /**
+   * Where the VAPID key pair comes from: a seed the key is derived from (locally: the data
+   * folder's; DAV_VAPID_SEED), or the ARN of the stack's secret holding one (DAV_VAPID_SECRET_ARN).
+   * Neither: a seed made for this process, so push works until it exits (tests).
+   */
+  vapidSeed?: string;
+  vapidSecretArn?: string;
+  /** The VAPID `sub` claim (RFC 8292 §2.1): a contact for push services. */
+  subject: string;
+  /** Hosts a push resource may be on although they resolve to loopback (tests; DAV_PUSH_ALLOW_HOSTS). */
+  allowHosts: string[];
+  /** Messages one subscription gets per minute at most. */
+  perMinute: number;
+  /** Longest a registration lasts (its Expires), in seconds. */
+  maxSeconds: number;
+}
+
+export function pushConfig(env: NodeJS.ProcessEnv): PushConfig {
+  return {
+    enabled: env.DAV_PUSH !== "off",
+    vapidSeed: env.DAV_VAPID_SEED || undefined,
+    vapidSecretArn: env.DAV_VAPID_SECRET_ARN || undefined,
+    subject:
+      env.DAV_PUSH_SUBJECT ??
+      (env.DAV_MAIL_FROM ? `mailto:${env.DAV_MAIL_FROM}` : "https://lambda-dav.invalid/"),
+    allowHosts: (env.DAV_PUSH_ALLOW_HOSTS ?? "")
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+    perMinute: Number(env.DAV_PUSH_PER_MINUTE ?? 30),
+    maxSeconds: Number(env.DAV_PUSH_MAX_DAYS ?? 7) * 86400,
+  };
 }
 
 export interface MailConfig {
@@ -64,5 +103,6 @@ export function defaultServerConfig(env: NodeJS.ProcessEnv = process.env): Serve
     // Lambda answers at most 6 MB through a Function URL or HTTP API (1 MB behind an ALB; the stack sets that).
     maxResponseBytes: Number(env.DAV_MAX_RESPONSE_BYTES ?? 5 * 1024 * 1024),
     mail: mailConfig(env),
+    push: pushConfig(env),
   };
 }

@@ -62,6 +62,11 @@ interface MethodBase<P> {
   xmlBody?: { unreadable: 400 | 415 };
   /** Reads and checks the request before the store is asked anything (so a bad request is a 4xx before a 404). */
   prepare?(m: RequestContext): P;
+  /**
+   * Of a method several modules share: whether this module takes the request where both allow it
+   * (a WebDAV-Push registration is a POST of a `push-register` body; another POST is an import).
+   */
+  accepts?(req: DavRequest): boolean;
 }
 
 /**
@@ -328,19 +333,23 @@ export interface DavModule {
 
 /**
  * Two modules' definitions of one method, each on the addresses it allows: the later module's
- * where it allows the method, the earlier one's elsewhere (POST: an import to a calendar, a
- * free-busy request to a scheduling outbox).
+ * where it allows the method and accepts the request, the earlier one's elsewhere (POST: an import
+ * to a calendar, a free-busy request to a scheduling outbox, a push registration anywhere it is a
+ * `push-register` body).
  */
 function shareMethod(earlier: MethodDef, later: MethodDef): MethodDef {
-  const pick = (a: Address) => (later.allowedOn(a) || later.explainsOn?.(a) ? later : earlier);
+  const mine = (def: MethodDef, a: Address, req: DavRequest) =>
+    (def.allowedOn(a) || Boolean(def.explainsOn?.(a))) && (def.accepts?.(req) ?? true);
+  const pick = (a: Address, req: DavRequest) => (mine(later, a, req) ? later : earlier);
   if (earlier.creates || later.creates || earlier.xmlBody || later.xmlBody || earlier.safe || later.safe)
     throw new Error("only methods that neither create, nor take XML, nor are safe can be shared");
   return {
     allowedOn: (a) => earlier.allowedOn(a) || later.allowedOn(a),
     explainsOn: (a) => Boolean(earlier.explainsOn?.(a) || later.explainsOn?.(a)),
-    member: (req, a, registry) => pick(a).member?.(req, a, registry) ?? "meta",
-    prepare: (m) => pick(m.address).prepare?.(m),
-    run: (m, prepared) => pick(m.address).run(m as ResourceContext, prepared),
+    accepts: (req) => (earlier.accepts?.(req) ?? true) || (later.accepts?.(req) ?? true),
+    member: (req, a, registry) => pick(a, req).member?.(req, a, registry) ?? "meta",
+    prepare: (m) => pick(m.address, m.req).prepare?.(m),
+    run: (m, prepared) => pick(m.address, m.req).run(m as ResourceContext, prepared),
   };
 }
 

@@ -7,6 +7,8 @@ export const NS = {
   APPLE: "http://apple.com/ns/ical/",
   /** The xml: prefix's namespace (xml:lang), bound without a declaration. */
   XML: "http://www.w3.org/XML/1998/namespace",
+  /** WebDAV-Push (draft-bitfire-webdav-push). */
+  PUSH: "https://bitfire.at/webdav-push",
   /** This server's own elements (the human-readable message of an error body). */
   SERVER: "http://lambda-dav.invalid/ns/",
 } as const;
@@ -18,6 +20,7 @@ export const PREFIXES: Record<string, string> = {
   [NS.CARDDAV]: "CR",
   [NS.CS]: "CS",
   [NS.APPLE]: "A",
+  [NS.PUSH]: "P",
   [NS.SERVER]: "ld",
 };
 

@@ -21,6 +21,8 @@ import {
   DavStack,
   DYNAMODB_ACTIONS,
   IMIP_HANDLER,
+  PUSH_DYNAMODB_ACTIONS,
+  PUSH_HANDLER,
 } from "../../infra/stack.js";
 import { tableShape } from "../../infra/table.js";
 import { SERVER_HEADER, SERVER_NAME } from "../../lib/server.js";
@@ -210,6 +212,8 @@ describe("deploy stack", () => {
           Variables: {
             TABLE_NAME: { Ref: tableId },
             DAV_TASK_WORKER: { Ref: workerId },
+            // The WebDAV-Push VAPID seed (the transports property names its public key).
+            DAV_VAPID_SECRET_ARN: { Ref: only(t, "AWS::SecretsManager::Secret")[0] },
             // Behind an ALB the answer is limited to 1 MB: a larger export is refused with its reason.
             ...(name === "alb" ? { DAV_MAX_RESPONSE_BYTES: String(ALB_MAX_RESPONSE_BYTES) } : {}),
           },
@@ -230,13 +234,13 @@ describe("deploy stack", () => {
       t.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 90 });
     });
 
-    it("logs JSON to its own log group with a retention set (the DAV function and the worker each)", () => {
+    it("logs JSON to its own log group with a retention set (the DAV function, the worker and push each)", () => {
       for (const t of templates.values()) {
         const groups = resources(t, "AWS::Logs::LogGroup");
-        assert.equal(groups.length, 2);
+        assert.equal(groups.length, 3);
         for (const [, log] of groups)
           assert.equal(log.Properties!.RetentionInDays, DEFAULT_CONFIG.logRetentionDays);
-        const used = [davFn(t), workerFn(t)].map(([, fn]) => {
+        const used = [davFn(t), workerFn(t), lambdaFn(t, PUSH_HANDLER)].map(([, fn]) => {
           const config = fn.Properties!.LoggingConfig as { LogFormat: string; LogGroup: { Ref: string } };
           assert.equal(config.LogFormat, "JSON");
           return config.LogGroup.Ref;
@@ -258,7 +262,7 @@ describe("deploy stack", () => {
     it("grants only the DynamoDB actions the code uses, on the table and its indexes", () => {
       for (const [name, t] of templates) {
         const [tableId] = only(t, "AWS::DynamoDB::Table");
-        const dynamo = statements(t).filter((s) => asList(s.Action).some((a) => a.startsWith("dynamodb:")));
+        const dynamo = statements(t).filter((s) => asList(s.Action).includes("dynamodb:PutItem"));
         assert.equal(dynamo.length, 2, `${name}: one DynamoDB statement for each function's role`);
         for (const statement of dynamo) {
           assert.deepEqual(asList(statement.Action).sort(), [...DYNAMODB_ACTIONS].sort());
@@ -278,6 +282,8 @@ describe("deploy stack", () => {
           for (const a of asList(s.Action)) {
             assert.ok(a !== "*" && !a.endsWith(":*"), `${name}: wildcard action ${a}`);
           }
+          // The one exception: Lambda's stream poller must list streams, which has no resource scope.
+          if (s.Action === "dynamodb:ListStreams") continue;
           for (const r of asList(s.Resource))
             assert.notEqual(r, "*", `${name}: "*" resource for ${s.Action}`);
         }
@@ -291,7 +297,7 @@ describe("deploy stack", () => {
       const t = templates.get("function-url")!;
       const logIds = resources(t, "AWS::Logs::LogGroup").map(([id]) => id);
       const logStatements = statements(t).filter((s) => asList(s.Action).some((a) => a.startsWith("logs:")));
-      assert.equal(logStatements.length, 2);
+      assert.equal(logStatements.length, 3);
       for (const statement of logStatements) {
         assert.deepEqual(asList(statement.Action).sort(), ["logs:CreateLogStream", "logs:PutLogEvents"]);
       }
@@ -343,7 +349,7 @@ describe("deploy stack", () => {
       });
       const inboundDynamo = statements(t).filter(
         (st) =>
-          asList(st.Action).includes("dynamodb:GetItem") &&
+          asList(st.Action).includes("dynamodb:PutItem") &&
           !asList(st.Action).includes("dynamodb:BatchGetItem"),
       );
       assert.equal(inboundDynamo.length, 1, "the inbound function's table access has no batches");
@@ -370,6 +376,74 @@ describe("deploy stack", () => {
         JSON.stringify(p.Properties!.Roles).includes(roleId),
       );
       assert.ok(!JSON.stringify(policies).includes("ses:"));
+    });
+  });
+
+  describe("WebDAV-Push", () => {
+    it("the table streams keys only; the push function reads the stream through a batching window, with only the table and stream actions it needs and the VAPID seed", () => {
+      const t = templates.get("function-url")!;
+      t.hasResourceProperties("AWS::DynamoDB::Table", {
+        StreamSpecification: { StreamViewType: "KEYS_ONLY" },
+      });
+      const [pushId, fn] = lambdaFn(t, PUSH_HANDLER);
+      assert.equal(fn.Properties!.Runtime, "nodejs22.x");
+      t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+        FunctionName: { Ref: pushId },
+        EventSourceArn: { "Fn::GetAtt": [only(t, "AWS::DynamoDB::Table")[0], "StreamArn"] },
+        MaximumBatchingWindowInSeconds: 2,
+        StartingPosition: "LATEST",
+      });
+      const roleId = (fn.Properties!.Role as { "Fn::GetAtt": [string] })["Fn::GetAtt"][0];
+      const mine = resources(t, "AWS::IAM::Policy")
+        .filter(([, pol]) => JSON.stringify(pol.Properties!.Roles).includes(roleId))
+        .flatMap(
+          ([, pol]) =>
+            (pol.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement,
+        )
+        .flatMap((st) => asList(st.Action));
+      assert.deepEqual(
+        mine.filter((a) => a.startsWith("dynamodb:")).sort(),
+        [
+          ...PUSH_DYNAMODB_ACTIONS,
+          "dynamodb:DescribeStream",
+          "dynamodb:GetRecords",
+          "dynamodb:GetShardIterator",
+          "dynamodb:ListStreams",
+        ].sort(),
+      );
+      assert.ok(mine.includes("secretsmanager:GetSecretValue"));
+      // Its table access is kept to the push partitions.
+      const scoped = statements(t).find(
+        (st) =>
+          asList(st.Action).includes("dynamodb:DeleteItem") &&
+          !asList(st.Action).includes("dynamodb:PutItem"),
+      );
+      assert.deepEqual((scoped as { Condition?: unknown }).Condition, {
+        "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["PUSH#*", "PUSHRATE#*"] },
+      });
+      // The seed is made once and kept: a deploy or a destroy does not replace it.
+      const [, secret] = only(t, "AWS::SecretsManager::Secret");
+      assert.equal(secret.DeletionPolicy, "Retain");
+      assert.ok(secret.Properties!.GenerateSecretString);
+    });
+  });
+
+  describe("WebDAV-Push on an adopted table", () => {
+    it("without tableStreamArn there is no push function and the DAV function offers no push; with it, the mapping reads that stream", () => {
+      const without = synth({ existingTableName: "old" });
+      assert.equal(
+        resources(without, "AWS::Lambda::Function").filter(([, r]) => r.Properties!.Handler === PUSH_HANDLER)
+          .length,
+        0,
+      );
+      assert.equal(
+        (davFn(without)[1].Properties!.Environment as { Variables: Record<string, unknown> }).Variables
+          .DAV_PUSH,
+        "off",
+      );
+      const arn = "arn:aws:dynamodb:us-east-1:123456789012:table/old/stream/2026-01-01T00:00:00.000";
+      const withStream = synth({ existingTableName: "old", existingTableStreamArn: arn });
+      withStream.hasResourceProperties("AWS::Lambda::EventSourceMapping", { EventSourceArn: arn });
     });
   });
 
@@ -549,6 +623,7 @@ describe("deploy stack", () => {
         assert.deepEqual(
           metricNames(t).sort(),
           [
+            "Errors",
             "Errors",
             "Errors",
             "Throttles",
