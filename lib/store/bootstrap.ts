@@ -8,17 +8,25 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { tableDefinition } from "./table.js";
 
-/** Create the table if it is absent; safe to call any number of times, also concurrently. */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<"created" | "exists"> {
+/**
+ * Create the table if it is absent; safe to call any number of times, also concurrently.
+ * `stream: false` leaves the stream off (test tables that no push test reads: DynamoDB Local
+ * keeps every write's record, which slows a long run several times over).
+ */
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  opts: { stream?: boolean } = {},
+): Promise<"created" | "exists"> {
+  const stream = opts.stream ?? true;
+  const definition = tableDefinition(tableName);
+  if (!stream) delete definition.StreamSpecification;
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     // A table made before push read the stream: turn it on (local data folders of earlier releases).
-    if (!Table?.StreamSpecification?.StreamEnabled) {
+    if (stream && !Table?.StreamSpecification?.StreamEnabled) {
       await client.send(
-        new UpdateTableCommand({
-          TableName: tableName,
-          StreamSpecification: tableDefinition(tableName).StreamSpecification,
-        }),
+        new UpdateTableCommand({ TableName: tableName, StreamSpecification: definition.StreamSpecification }),
       );
     }
     return "exists";
@@ -26,7 +34,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (!(err instanceof ResourceNotFoundException)) throw err;
   }
   try {
-    await client.send(new CreateTableCommand(tableDefinition(tableName)));
+    await client.send(new CreateTableCommand(definition));
   } catch (err) {
     if (err instanceof ResourceInUseException) return "exists";
     throw err;

@@ -42,9 +42,11 @@ export function basic(user: string, password = PASSWORDS[user]): string {
 export async function startTestServer(
   config: Partial<ServerConfig> = {},
   modules?: readonly DavModule[],
+  /** `stream`: the table gets its stream (the push tests read it). */
+  opts: { stream?: boolean } = {},
 ): Promise<TestServer> {
   process.env.DAV_ACCESS_LOG = "0";
-  const store = await freshStore();
+  const store = await freshStore({ stream: opts.stream });
   const ctx: DavContext = {
     store,
     config: { ...defaultServerConfig({}), ...config },

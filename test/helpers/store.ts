@@ -17,11 +17,12 @@ export function dynamoEndpoint(): Promise<string> {
   return endpointPromise;
 }
 
-export async function freshStore(): Promise<Store & { endpoint: string }> {
+/** `stream`: with the table's stream (the push tests read it); off elsewhere, which keeps the run fast. */
+export async function freshStore(opts: { stream?: boolean } = {}): Promise<Store & { endpoint: string }> {
   const endpoint = await dynamoEndpoint();
   const tableName = `t_${randomBytes(6).toString("hex")}`;
   const client = createDynamoClient({ tableName, endpoint });
-  await ensureTable(client, tableName);
+  await ensureTable(client, tableName, { stream: opts.stream ?? false });
   after(() => client.destroy());
   return { client, tableName, endpoint };
 }

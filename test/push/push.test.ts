@@ -46,9 +46,11 @@ after(() => new Promise<void>((r) => service.close(() => r())));
 const servicePort = (service.address() as { port: number }).port;
 const pushUrl = (path: string) => `http://127.0.0.1:${servicePort}${path}`;
 
-const server = await startTestServer({
-  push: { ...defaultServerConfig({}).push, allowHosts: ["127.0.0.1", "10.1.2.3"], perMinute: 30 },
-});
+const server = await startTestServer(
+  { push: { ...defaultServerConfig({}).push, allowHosts: ["127.0.0.1", "10.1.2.3"], perMinute: 30 } },
+  undefined,
+  { stream: true },
+);
 const alice = new CalClient(server, "alice");
 const bob = new CalClient(server, "bob");
 await alice.req("PROPFIND", "/calendars/alice/", { headers: { depth: "0" } });
