@@ -144,7 +144,11 @@ async function dispatch(
   if (req.method === "OPTIONS") {
     return { status: 200, headers: { dav: registry.compliance, allow: allow(), "content-length": "0" } };
   }
-  const user = await authenticate(ctx.store, req, { realm: ctx.config.realm, delay: ctx.authDelay });
+  const user = await authenticate(ctx.store, req, {
+    realm: ctx.config.realm,
+    delay: ctx.authDelay,
+    appPasswordsOnly: ctx.config.appPasswordsOnly,
+  });
   req.principal = user.name;
   await ensureProvisioned(ctx.store, user, {
     defaults: () => [...registry.collections.values()].map((t) => t.defaultCollection(user.name)),

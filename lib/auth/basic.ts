@@ -16,17 +16,26 @@ import {
   type Store,
   type UserRecord,
 } from "../store/users.js";
+import { appPasswordStands, checkAppPassword } from "./app-passwords.js";
 import { hashPassword, verifyPassword } from "./password.js";
 import { sleep } from "../store/transact.js";
 
 const CACHE_TTL_MS = 60_000;
 const CACHE_MAX = 1000;
 const processKey = randomBytes(32);
-const cache = new Map<string, { user: UserRecord; expires: number }>();
+/** A success: the user, until when, and the app password it was (re-checked on every hit). */
+const cache = new Map<string, { user: UserRecord; expires: number; app?: string }>();
 let dummyHash: Promise<string> | undefined;
 
-function cacheKey(user: string, password: string): string {
-  return createHmac("sha256", processKey).update(user).update("\0").update(password).digest("base64");
+/** Per table too: one process may serve several (the tests do), and a user of one is not of another. */
+function cacheKey(table: string, user: string, password: string): string {
+  return createHmac("sha256", processKey)
+    .update(table)
+    .update("\0")
+    .update(user)
+    .update("\0")
+    .update(password)
+    .digest("base64");
 }
 
 export function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
@@ -45,6 +54,8 @@ export function failureDelayMs(failures: number): number {
 
 export interface AuthOptions {
   realm: string;
+  /** Only app passwords open the DAV endpoints (the main password is for the account page). */
+  appPasswordsOnly?: boolean;
   /** Tests shorten the slow-down. */
   delay?: (ms: number) => Promise<void>;
 }
@@ -52,15 +63,25 @@ export interface AuthOptions {
 export async function authenticate(store: Store, req: DavRequest, options: AuthOptions): Promise<UserRecord> {
   const creds = parseBasic(req.headers["authorization"]);
   if (!creds) throw new Unauthorized(options.realm);
-  const key = cacheKey(creds.user, creds.password);
+  const key = cacheKey(store.tableName, creds.user, creds.password);
   const hit = cache.get(key);
-  if (hit && hit.expires > Date.now()) return hit.user;
+  if (hit && hit.expires > Date.now()) {
+    // A revoked app password is refused on the next request, in every warm function.
+    if (hit.app ? await appPasswordStands(store, hit.user.name, hit.app) : !options.appPasswordsOnly)
+      return hit.user;
+    if (hit.app) cache.delete(key);
+  }
 
   const user = USER_NAME.test(creds.user) ? await getUser(store, creds.user) : undefined;
-  // Spend the same scrypt time for unknown users, so timing does not reveal which names exist.
-  const hash = user?.passwordHash ?? (await (dummyHash ??= hashPassword(randomBytes(16).toString("hex"))));
-  const ok = (await verifyPassword(creds.password, hash)) && user !== undefined;
-  if (!ok) {
+  // An app password names its own hash; otherwise the main one (unless only app passwords count).
+  const app = user ? await checkAppPassword(store, user.name, creds.password) : undefined;
+  let ok = app !== undefined;
+  if (!ok && !options.appPasswordsOnly) {
+    // Spend the same scrypt time for unknown users, so timing does not reveal which names exist.
+    const hash = user?.passwordHash ?? (await (dummyHash ??= hashPassword(randomBytes(16).toString("hex"))));
+    ok = (await verifyPassword(creds.password, hash)) && user !== undefined;
+  }
+  if (!ok || !user) {
     const failures = USER_NAME.test(creds.user) ? await recordAuthFailure(store, creds.user) : 1;
     await (options.delay ?? sleep)(failureDelayMs(failures));
     throw new Unauthorized(options.realm, "Wrong user name or password.");
@@ -68,7 +89,7 @@ export async function authenticate(store: Store, req: DavRequest, options: AuthO
   // Only uncached successes reach here (about once a minute per user and warm function), so this stays cheap.
   await clearAuthFailures(store, user.name);
   if (cache.size >= CACHE_MAX) cache.clear();
-  cache.set(key, { user, expires: Date.now() + CACHE_TTL_MS });
+  cache.set(key, { user, expires: Date.now() + CACHE_TTL_MS, ...(app ? { app } : {}) });
   return user;
 }
 

@@ -8,7 +8,17 @@ import { generatePassword, hashPassword } from "../auth/password.js";
 import { ensureTable } from "../store/bootstrap.js";
 import { createDynamoClient } from "../store/client.js";
 import { AlreadyExists, NotFound } from "../store/errors.js";
-import { createUser, listUsers, removeUser, setPassword, USER_NAME, type Store } from "../store/users.js";
+import {
+  createUser,
+  getUser,
+  listUsers,
+  removeUser,
+  setPassword,
+  USER_NAME,
+  type Store,
+} from "../store/users.js";
+import { newAppPassword } from "../auth/app-passwords.js";
+import { listAppPasswords, revokeAppPassword } from "../store/app-passwords.js";
 import { startDynamoLocal } from "../local/dynamodb-local.js";
 import { dataDirFromEnv, LOCAL_TABLE, readInstance } from "../local/instance.js";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -30,7 +40,8 @@ const USAGE = `usage: npm run admin -- user add NAME [--password P] [--email E]
        npm run admin -- user remove NAME
        npm run admin -- import USER/COLLECTION FILE [--on-conflict skip|replace|fail]
        npm run admin -- export USER/COLLECTION [FILE]
-       npm run admin -- imip-receive FILE   (an e-mailed iMIP reply, as raw MIME)`;
+       npm run admin -- imip-receive FILE   (an e-mailed iMIP reply, as raw MIME)
+       npm run admin -- app-password add USER NAME | list USER | revoke USER ID`;
 
 /** The CLI cannot do what was asked, and says why. */
 class Refused extends Error {}
@@ -115,6 +126,7 @@ export async function runAdmin(
   const [noun, verb, name] = args;
   if (noun === "import" || noun === "export") return transfer(args, io, env);
   if (noun === "imip-receive") return imipReceive(args[1], io, env);
+  if (noun === "app-password") return appPasswords(args.slice(1), io, env);
   if (noun !== "user" || !["add", "list", "passwd", "remove"].includes(verb ?? "")) {
     io.err(USAGE);
     return 2;
@@ -166,6 +178,55 @@ export async function runAdmin(
     }
     // Name what the CLI was talking to, e.g. a running server that has gone away meanwhile.
     throw new Error(`${target.describe}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await target.close();
+  }
+}
+
+/** App passwords of a user: made (shown once), listed (never shown again), revoked. */
+async function appPasswords(args: string[], io: AdminIO, env: NodeJS.ProcessEnv): Promise<number> {
+  const [verb, user, arg] = args;
+  if (
+    !user ||
+    !USER_NAME.test(user) ||
+    !["add", "list", "revoke"].includes(verb ?? "") ||
+    (verb !== "list" && !arg)
+  ) {
+    io.err(USAGE);
+    return 2;
+  }
+  const target = await openOrSay(env, io);
+  if (!target) return 1;
+  try {
+    if (!(await getUser(target.store, user))) {
+      io.err(`no user ${user}`);
+      return 1;
+    }
+    switch (verb) {
+      case "add": {
+        const { id, password } = await newAppPassword(target.store, user, arg!);
+        io.out(`added app password ${id} (${arg}) for ${user}`);
+        io.out(`password (shown once): ${password}`);
+        return 0;
+      }
+      case "list": {
+        for (const p of await listAppPasswords(target.store, user)) {
+          const used = p.lastUsed ? new Date(p.lastUsed).toISOString() : "never";
+          io.out(`${p.id}  ${p.name}  created ${p.created}  last used ${used}`);
+        }
+        return 0;
+      }
+      default:
+        await revokeAppPassword(target.store, user, arg!);
+        io.out(`revoked app password ${arg} of ${user}`);
+        return 0;
+    }
+  } catch (err) {
+    if (err instanceof NotFound || err instanceof RangeError) {
+      io.err(err.message);
+      return 1;
+    }
+    throw err;
   } finally {
     await target.close();
   }

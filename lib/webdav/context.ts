@@ -18,6 +18,8 @@ export interface ServerConfig {
   mail?: MailConfig;
   /** WebDAV-Push (draft-bitfire-webdav-push) over Web Push. */
   push: PushConfig;
+  /** DAV endpoints take only app passwords (DAV_APP_PASSWORDS_ONLY=1). */
+  appPasswordsOnly?: boolean;
 }
 
 export interface PushConfig {
@@ -104,5 +106,6 @@ export function defaultServerConfig(env: NodeJS.ProcessEnv = process.env): Serve
     maxResponseBytes: Number(env.DAV_MAX_RESPONSE_BYTES ?? 5 * 1024 * 1024),
     mail: mailConfig(env),
     push: pushConfig(env),
+    appPasswordsOnly: env.DAV_APP_PASSWORDS_ONLY === "1",
   };
 }
