@@ -209,31 +209,19 @@ export class DavStack extends Stack {
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const { logGroup, role } = this.ownLogsAndRole(
-      config,
-      "PushLogs",
-      "PushRole",
-      "lambda-dav push delivery: its log group, the table's stream and subscriptions, the VAPID seed",
-    );
-    const fn = new lambda.Function(this, "Push", {
-      role,
-      description: "lambda-dav: WebDAV-Push messages from the table's stream",
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      code,
+    const { fn, role } = this.sideFunction(config, code, {
+      id: "Push",
       handler: PUSH_HANDLER,
-      memorySize: 256,
-      timeout: Duration.seconds(60),
+      description: "lambda-dav: WebDAV-Push messages from the table's stream",
+      roleDescription:
+        "lambda-dav push delivery: its log group, the table's stream and subscriptions, the VAPID seed",
+      timeoutSeconds: 60,
       environment: {
         TABLE_NAME: this.table.tableName,
         DAV_VAPID_SECRET_ARN: seed.secretArn,
         // The VAPID contact push services see (RFC 8292 §2.1).
         ...(config.mail ? { DAV_PUSH_SUBJECT: `mailto:${config.mail.from}` } : {}),
       },
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.INFO,
     });
     // Subscriptions are queried, rate counters updated, dead subscriptions deleted, and nothing
     // else: the leading-keys condition keeps it to the push partitions (it can touch no calendar).
@@ -288,26 +276,13 @@ export class DavStack extends Stack {
         conditions: { StringEquals: { "ses:FromAddress": mail.from } },
       }),
     );
-    const { logGroup, role } = this.ownLogsAndRole(
-      config,
-      "ImipLogs",
-      "ImipRole",
-      "lambda-dav inbound iMIP replies: its log group and its table only",
-    );
-    const inbound = new lambda.Function(this, "Imip", {
-      role,
-      description: "lambda-dav: e-mailed replies to invitations (from SES receiving)",
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      code,
+    const { fn: inbound } = this.sideFunction(config, code, {
+      id: "Imip",
       handler: IMIP_HANDLER,
-      memorySize: 256,
-      timeout: Duration.seconds(30),
+      description: "lambda-dav: e-mailed replies to invitations (from SES receiving)",
+      roleDescription: "lambda-dav inbound iMIP replies: its log group and its table only",
+      timeoutSeconds: 30,
       environment: { TABLE_NAME: this.table.tableName },
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.INFO,
     });
     // It reads and writes single items and transactions; no batches.
     this.table.grant(inbound, ...INBOUND_DYNAMODB_ACTIONS);
@@ -327,6 +302,41 @@ export class DavStack extends Stack {
       value: topic.topicArn,
       description: "Point an SES receipt rule's SNS action (Base64 encoding) here for e-mailed replies",
     });
+  }
+
+  /**
+   * A function beside the DAV handler from the same bundle (push, inbound iMIP): arm64, Node 22,
+   * 256 MB, JSON logs to its own log group, its own role (granted what it needs by the caller).
+   */
+  private sideFunction(
+    config: DavStackConfig,
+    code: lambda.Code,
+    o: {
+      id: string;
+      handler: string;
+      description: string;
+      roleDescription: string;
+      timeoutSeconds: number;
+      environment: Record<string, string>;
+    },
+  ) {
+    const { logGroup, role } = this.ownLogsAndRole(config, `${o.id}Logs`, `${o.id}Role`, o.roleDescription);
+    const fn = new lambda.Function(this, o.id, {
+      role,
+      description: o.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      code,
+      handler: o.handler,
+      memorySize: 256,
+      timeout: Duration.seconds(o.timeoutSeconds),
+      environment: o.environment,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+    });
+    return { fn, role };
   }
 
   /**
