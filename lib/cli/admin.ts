@@ -21,7 +21,8 @@ import { newAppPassword } from "../auth/app-passwords.js";
 import { listAppPasswords, revokeAppPassword } from "../store/app-passwords.js";
 import { startDynamoLocal } from "../local/dynamodb-local.js";
 import { dataDirFromEnv, LOCAL_TABLE, readInstance } from "../local/instance.js";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mobileconfig } from "../accounts/mobileconfig.js";
 import { receiveMail } from "../scheduling/inbound.js";
 import { defaultServerConfig } from "../webdav/context.js";
 import type { OnConflict } from "../store/tasks.js";
@@ -41,7 +42,8 @@ const USAGE = `usage: npm run admin -- user add NAME [--password P] [--email E]
        npm run admin -- import USER/COLLECTION FILE [--on-conflict skip|replace|fail]
        npm run admin -- export USER/COLLECTION [FILE]
        npm run admin -- imip-receive FILE   (an e-mailed iMIP reply, as raw MIME)
-       npm run admin -- app-password add USER NAME | list USER | revoke USER ID`;
+       npm run admin -- app-password add USER NAME | list USER | revoke USER ID
+       npm run admin -- mobileconfig USER --host HOST [FILE]   (an Apple profile with a new app password)`;
 
 /** The CLI cannot do what was asked, and says why. */
 class Refused extends Error {}
@@ -127,6 +129,7 @@ export async function runAdmin(
   if (noun === "import" || noun === "export") return transfer(args, io, env);
   if (noun === "imip-receive") return imipReceive(args[1], io, env);
   if (noun === "app-password") return appPasswords(args.slice(1), io, env);
+  if (noun === "mobileconfig") return profile(args.slice(1), io, env);
   if (noun !== "user" || !["add", "list", "passwd", "remove"].includes(verb ?? "")) {
     io.err(USAGE);
     return 2;
@@ -227,6 +230,35 @@ async function appPasswords(args: string[], io: AdminIO, env: NodeJS.ProcessEnv)
       return 1;
     }
     throw err;
+  } finally {
+    await target.close();
+  }
+}
+
+/** An Apple configuration profile for a user, carrying an app password made for it. */
+async function profile(args: string[], io: AdminIO, env: NodeJS.ProcessEnv): Promise<number> {
+  const user = args[0];
+  const host = option(args, "--host");
+  const file = args.slice(1).find((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--host");
+  if (!user || !USER_NAME.test(user) || !host || !/^[A-Za-z0-9.-]+$/.test(host)) {
+    io.err(USAGE);
+    return 2;
+  }
+  const target = await openOrSay(env, io);
+  if (!target) return 1;
+  try {
+    if (!(await getUser(target.store, user))) {
+      io.err(`no user ${user}`);
+      return 1;
+    }
+    const name = `Apple profile ${new Date().toISOString().slice(0, 10)}`;
+    const { id, password } = await newAppPassword(target.store, user, name);
+    const text = mobileconfig({ host, user, password, id });
+    if (file) {
+      writeFileSync(file, text, { mode: 0o600 });
+      io.err(`wrote ${file}: open it on the iPhone or Mac (it holds app password ${id}, "${name}")`);
+    } else io.out(text);
+    return 0;
   } finally {
     await target.close();
   }
