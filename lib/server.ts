@@ -27,6 +27,7 @@ import { files } from "./files/module.js";
 import { tasks } from "./tasks/module.js";
 import { scheduling } from "./scheduling/module.js";
 import { webdavPush } from "./push/module.js";
+import { accounts } from "./accounts/module.js";
 import { checkAccess } from "./webdav/access.js";
 import type { DavContext } from "./webdav/context.js";
 import { webdav } from "./webdav/module.js";
@@ -58,6 +59,7 @@ export const MODULES: readonly DavModule[] = [
   tasks,
   scheduling,
   webdavPush,
+  accounts,
 ];
 
 export interface DavServer {
@@ -77,12 +79,18 @@ export function handle(ctx: DavContext, req: DavRequest): Promise<DavResponse> {
   return standard.handle(ctx, req);
 }
 
-async function handleWith(registry: Registry, ctx: DavContext, req: DavRequest): Promise<DavResponse> {
+/** `as`: a user the caller has authenticated (the account page acting for its user). */
+async function handleWith(
+  registry: Registry,
+  ctx: DavContext,
+  req: DavRequest,
+  as?: UserRecord,
+): Promise<DavResponse> {
   let address: Address | undefined;
   let response: DavResponse;
   try {
     address = registry.served(addressOf(req, ctx.config.maxBodyBytes));
-    response = await dispatch(registry, ctx, req, address);
+    response = await dispatch(registry, ctx, req, address, as);
   } catch (err) {
     response = errorResponse(err, errorContext(registry, address));
   }
@@ -126,6 +134,7 @@ async function dispatch(
   ctx: DavContext,
   req: DavRequest,
   address: Address,
+  as?: UserRecord,
 ): Promise<DavResponse> {
   if (address.type === "well-known" && (address.service === "caldav" || address.service === "carddav")) {
     // RFC 6764 §5: point clients at the context path, where current-user-principal answers.
@@ -144,18 +153,22 @@ async function dispatch(
   if (req.method === "OPTIONS") {
     return { status: 200, headers: { dav: registry.compliance, allow: allow(), "content-length": "0" } };
   }
-  const user = await authenticate(ctx.store, req, {
-    realm: ctx.config.realm,
-    delay: ctx.authDelay,
-    appPasswordsOnly: ctx.config.appPasswordsOnly,
-  });
+  // A page of its own (the account page) logs its users in itself, and acts for them through the core.
+  if (endpoint?.public === true && address.type === "unknown" && !as) {
+    const dav = (r: DavRequest, u: UserRecord) => handleWith(registry, ctx, r, u);
+    return endpoint.handle({ ctx, req, registry, dav }, address.segments.slice(1));
+  }
+  const user =
+    as ??
+    (await authenticate(ctx.store, req, {
+      realm: ctx.config.realm,
+      delay: ctx.authDelay,
+      appPasswordsOnly: ctx.config.appPasswordsOnly,
+    }));
   req.principal = user.name;
-  await ensureProvisioned(ctx.store, user, {
-    defaults: () => [...registry.collections.values()].map((t) => t.defaultCollection(user.name)),
-    fixed: () => registry.fixedCollections(user.name),
-  });
+  await ensureProvisioned(ctx.store, user, registry.provisioning(user.name));
   checkAccess(address, user.name);
-  if (endpoint && address.type === "unknown")
+  if (endpoint && endpoint.public !== true && address.type === "unknown")
     return endpoint.handle({ ctx, req, user, registry }, address.segments.slice(1));
 
   const def = registry.methods.get(req.method);

@@ -295,12 +295,33 @@ export interface Hooks {
  * A service beside the DAV tree under a path of its own (`/tasks/…`), after authentication: its
  * answers are its own (JSON), and it runs with the registry for what it needs of the protocols.
  */
-export interface Endpoint {
+interface EndpointBase {
   /** The methods it answers (OPTIONS lists them without a login), and headers OPTIONS adds (Accept-Patch). */
   methods: string[];
   options?: Record<string, string>;
+}
+
+export interface Endpoint extends EndpointBase {
+  public?: false;
   handle(
     m: { ctx: DavContext; req: DavRequest; user: UserRecord; registry: Registry },
+    segments: string[],
+  ): Promise<DavResponse>;
+}
+
+/**
+ * An endpoint that logs its users in itself (a page with a form): it runs without Basic auth and
+ * acts for a user it authenticated through `dav`, the whole server answering as for them.
+ */
+export interface PublicEndpoint extends EndpointBase {
+  public: true;
+  handle(
+    m: {
+      ctx: DavContext;
+      req: DavRequest;
+      registry: Registry;
+      dav: (req: DavRequest, user: UserRecord) => Promise<DavResponse>;
+    },
     segments: string[],
   ): Promise<DavResponse>;
 }
@@ -313,7 +334,7 @@ export interface DavModule {
    */
   sharesMethods?: string[];
   /** Services under `/<segment>/…`, by their first segment. */
-  endpoints?: Record<string, Endpoint>;
+  endpoints?: Record<string, Endpoint | PublicEndpoint>;
   /** Tokens for the DAV response header (RFC 4918 §10.1). */
   compliance?: string[];
   /** Privileges the module defines, which an owner holds (RFC 3744 §3; CalDAV's read-free-busy). */
@@ -361,7 +382,7 @@ export class Registry {
   /** The same, as a list built once (allprop and propname walk it for every resource). */
   readonly propertyList: PropertyDef[] = [];
   readonly collections = new Map<CollectionKind, CollectionType>();
-  readonly endpoints = new Map<string, Endpoint>();
+  readonly endpoints = new Map<string, Endpoint | PublicEndpoint>();
   /** The DAV response header. */
   readonly compliance: string;
   /** Privileges modules define beyond RFC 3744's. */
@@ -439,6 +460,14 @@ export class Registry {
   async stateTokens(ctx: DavContext, user: UserRecord, a: Address): Promise<string[]> {
     const lists = await Promise.all(this.modules.map((m) => m.stateTokens?.(ctx, user, a) ?? []));
     return lists.flat();
+  }
+
+  /** What a user's first login makes (ensureProvisioned): each kind's default, and the fixed collections. */
+  provisioning(owner: string): { defaults(): NewCollection[]; fixed(): NewCollection[] } {
+    return {
+      defaults: () => [...this.collections.values()].map((t) => t.defaultCollection(owner)),
+      fixed: () => this.fixedCollections(owner),
+    };
   }
 
   /** The collections every user has under fixed names. */
