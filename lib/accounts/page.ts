@@ -7,6 +7,7 @@
  * Every form carries a CSRF token; a cross-site POST is refused; the Content-Security-Policy
  * allows no inline script or style.
  */
+import { randomBytes } from "node:crypto";
 import { newAppPassword } from "../auth/app-passwords.js";
 import { failureDelayMs, updateCachedUser } from "../auth/basic.js";
 import { hashPassword, verifyPassword } from "../auth/password.js";
@@ -33,6 +34,9 @@ import { STYLE, SCRIPT } from "./assets.js";
 import { MOBILECONFIG_TYPE, mobileconfig } from "./mobileconfig.js";
 import { csrfToken, csrfValid, newSession, sessionUser, setCookie } from "./session.js";
 
+let dummy: Promise<string> | undefined;
+const dummyHash = () => (dummy ??= hashPassword(randomBytes(16).toString("hex")));
+
 const CSP =
   "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -51,7 +55,8 @@ function html(
       "content-type": "text/html; charset=utf-8",
       "content-security-policy": CSP,
       "x-content-type-options": "nosniff",
-      "referrer-policy": "no-referrer",
+      // Not no-referrer: with it the browser sends "Origin: null" on our own forms.
+      "referrer-policy": "same-origin",
       "cache-control": "no-store",
       ...headers,
     },
@@ -82,7 +87,8 @@ function crossSite(req: DavRequest): boolean {
   const site = req.headers["sec-fetch-site"];
   if (site && site !== "same-origin" && site !== "none") return true;
   const origin = req.headers["origin"];
-  return origin !== undefined && origin !== "null" && origin !== originOf(req);
+  // "null": a sandboxed frame or a redirect chain elsewhere; a form of ours always has our origin.
+  return origin !== undefined && origin !== originOf(req);
 }
 
 const secure = (req: DavRequest) => originOf(req)?.startsWith("https:") ?? true;
@@ -157,7 +163,9 @@ async function login(m: Ctx): Promise<DavResponse> {
   const password = fields.get("password") ?? "";
   const user = USER_NAME.test(name) ? await getUser(m.ctx.store, name) : undefined;
   // The main password only (an app password is a device's); the same slow-down as DAV logins.
-  const ok = user !== undefined && (await verifyPassword(password, user.passwordHash));
+  // An unknown name costs the same scrypt time, so the answer's speed does not tell which names exist.
+  const ok =
+    (await verifyPassword(password, user?.passwordHash ?? (await dummyHash()))) && user !== undefined;
   if (!ok) {
     const failures = USER_NAME.test(name) ? await recordAuthFailure(m.ctx.store, name) : 1;
     await (m.ctx.authDelay ?? sleep)(failureDelayMs(failures));
@@ -252,8 +260,9 @@ function davRequest(
 ): DavRequest {
   return {
     method,
-    path,
-    rawPath: encodeURI(path),
+    // The href as sent on the wire, and the path as decoded (a name may hold spaces or accents).
+    path: decodeURIComponent(path),
+    rawPath: path,
     query: "",
     headers: { "content-type": "application/xml; charset=utf-8", ...headers },
     body: Buffer.from(body),
@@ -287,7 +296,9 @@ async function act(
     home(m, user, cookie, flash, status);
   const target = () => {
     const [kind, name] = (f.get("target") ?? "").split(/:(.*)/s);
-    return kind === "calendar" || kind === "addressbook" ? { kind: kind as CollectionKind, name } : undefined;
+    return (kind === "calendar" || kind === "addressbook") && name
+      ? { kind: kind as CollectionKind, name }
+      : undefined;
   };
   switch (action) {
     case "logout":
@@ -369,8 +380,11 @@ async function act(
     case "password": {
       const current = f.get("current") ?? "";
       const next = f.get("new") ?? "";
-      if (!(await verifyPassword(current, user.passwordHash)))
+      if (!(await verifyPassword(current, user.passwordHash))) {
+        // Counted and slowed like a wrong login: a stolen session cannot guess the password fast.
+        await (m.ctx.authDelay ?? sleep)(failureDelayMs(await recordAuthFailure(store, user.name)));
         return after({ error: "The current password is wrong." }, 403);
+      }
       if (next.length < 10) return after({ error: "The new password needs at least 10 characters." }, 400);
       const hash = await hashPassword(next);
       await setPassword(store, user.name, hash);

@@ -18,6 +18,8 @@ function key(store: Store): Promise<Buffer> {
   let k = keys.get(store);
   if (!k) {
     k = serverSecret(store, "account-session");
+    // A failed read is tried again on the next request rather than kept.
+    k.catch(() => keys.delete(store));
     keys.set(store, k);
   }
   return k;

@@ -9,6 +9,7 @@ import {
 import type { Store } from "./client.js";
 import { AlreadyExists, NotFound } from "./errors.js";
 import { queryAll } from "./query.js";
+import { listAppPasswords, revokeAppPassword } from "./app-passwords.js";
 import { absent, anyOf, equals, present, WriteTx } from "./tx.js";
 
 export type { Store } from "./client.js";
@@ -117,6 +118,9 @@ export async function removeUser(store: Store, name: string): Promise<void> {
     tx.delete("email", emailKey(user.email), equals("name", { S: name }));
   const failed = await tx.commit();
   if (failed?.has("user")) throw new NotFound(`no user ${name}`);
+  // Their app passwords go too: a user made later under the same name must not inherit them.
+  for (const p of await listAppPasswords(store, name))
+    await revokeAppPassword(store, name, p.id).catch(() => {});
 }
 
 export function listUsers(store: Store): Promise<string[]> {

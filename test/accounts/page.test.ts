@@ -106,6 +106,12 @@ describe("the account page", () => {
       headers: { origin: "https://evil.example" },
     });
     assert.equal(otherSite.status, 403);
+    const sandboxed = await send("POST", "/account/create", {
+      cookie,
+      form: { csrf, kind: "calendar", name: "x4" },
+      headers: { origin: "null" },
+    });
+    assert.equal(sandboxed.status, 403, "Origin: null (a sandboxed frame) is another site");
     const fetchSite = await send("POST", "/account/create", {
       cookie,
       form: { csrf, kind: "calendar", name: "x3" },
@@ -150,6 +156,12 @@ describe("the account page", () => {
       await getCollection(server.ctx.store, { kind: "calendar", owner: "alice", name: "work" }),
       undefined,
     );
+    res = await post(cookie, "rename", { target: "calendar", displayname: "x" });
+    assert.equal(res.status, 400, "a target without a name is refused, not a 500");
+    // A name a DAV client chose with a space in it is found by its decoded path.
+    assert.equal((await server.request("MKCALENDAR", "/calendars/alice/my%20cal/")).status, 201);
+    res = await post(cookie, "delete", { target: "calendar:my cal" });
+    assert.match(res.body, /Deleted my cal/);
     res = await post(cookie, "delete", { target: "calendar:inbox" });
     assert.equal(res.status, 403, "the core's rule: the inbox cannot be deleted");
   });

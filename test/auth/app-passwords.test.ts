@@ -59,6 +59,16 @@ describe("app passwords", () => {
     assert.match(again.err, /no app password/);
   });
 
+  it("removing a user removes their app passwords: a new user of the same name inherits none", async () => {
+    const made = await admin("user", "add", "temp", "--password", "temp-pw-123");
+    assert.equal(made.code, 0, made.err);
+    const pw = /shown once\): (\S+)/.exec((await admin("app-password", "add", "temp", "old phone")).out)![1];
+    assert.equal((await admin("user", "remove", "temp")).code, 0);
+    assert.equal((await admin("user", "add", "temp", "--password", "other-pw-456")).code, 0);
+    assert.deepEqual(await listAppPasswords(server.ctx.store, "temp"), []);
+    assert.equal((await propfind("temp", pw)).status, 401);
+  });
+
   it("the CLI refuses what it cannot do: an unknown user, an empty or over-long name, a missing argument", async () => {
     assert.equal((await admin("app-password", "add", "nobody", "x")).code, 1);
     assert.equal((await admin("app-password", "add", "alice", " ")).code, 1);
