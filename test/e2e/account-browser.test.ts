@@ -6,7 +6,7 @@
  * temporary directory named in the test's diagnostics.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -103,18 +103,23 @@ else
       );
       assert.equal((await dav()).status, 401);
 
-      // The download, as the button's form posts it: this browser's session cookie and the page's CSRF token.
-      const csrf = await page.$eval(
-        'form[action="/account/mobileconfig"] input[name=csrf]',
-        (i) => i.getAttribute("value") ?? "",
-      );
-      const cookie = (await page.browserContext().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
-      const download = await fetch(`${server.url}/account/mobileconfig`, {
-        method: "POST",
-        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ csrf }).toString(),
+      // The download: the button clicked, the browser saving what it answers.
+      const downloads = mkdtempSync(join(tmpdir(), "account-download-"));
+      // Downloads are allowed per browser context (this page has one of its own).
+      const cdp = await browser!.target().createCDPSession();
+      await cdp.send("Browser.setDownloadBehavior", {
+        behavior: "allow",
+        downloadPath: downloads,
+        browserContextId: page.browserContext().id,
       });
-      const profile = { type: download.headers.get("content-type"), text: await download.text() };
+      const answered = page.waitForResponse((r) => r.url().endsWith("/account/mobileconfig"));
+      await page.click('form[action="/account/mobileconfig"] button');
+      const type = (await answered).headers()["content-type"];
+      let saved: string[] = [];
+      for (let i = 0; i < 50 && !(saved = readdirSync(downloads)).includes("alice.mobileconfig"); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(saved, ["alice.mobileconfig"], "saved under the name the answer gives");
+      const profile = { type, text: readFileSync(join(downloads, "alice.mobileconfig"), "utf8") };
       assert.equal(profile.type, "application/x-apple-aspen-config");
       const root = plist.parse(profile.text) as { PayloadContent: { PayloadType: string }[] };
       assert.deepEqual(
