@@ -198,6 +198,36 @@ async function appPasswords(args: string[], io: AdminIO, env: NodeJS.ProcessEnv)
     io.err(USAGE);
     return 2;
   }
+  return withUser(env, io, user, async (store) => {
+    switch (verb) {
+      case "add": {
+        const { id, password } = await newAppPassword(store, user, arg!);
+        io.out(`added app password ${id} (${arg}) for ${user}`);
+        io.out(`password (shown once): ${password}`);
+        return 0;
+      }
+      case "list": {
+        for (const p of await listAppPasswords(store, user)) {
+          const used = p.lastUsed ? new Date(p.lastUsed).toISOString() : "never";
+          io.out(`${p.id}  ${p.name}  created ${p.created}  last used ${used}`);
+        }
+        return 0;
+      }
+      default:
+        await revokeAppPassword(store, user, arg!);
+        io.out(`revoked app password ${arg} of ${user}`);
+        return 0;
+    }
+  });
+}
+
+/** Work on one existing user's data: 1 (with the reason) when there is no such user, or it refuses. */
+async function withUser(
+  env: NodeJS.ProcessEnv,
+  io: AdminIO,
+  user: string,
+  work: (store: Store) => Promise<number>,
+): Promise<number> {
   const target = await openOrSay(env, io);
   if (!target) return 1;
   try {
@@ -205,25 +235,7 @@ async function appPasswords(args: string[], io: AdminIO, env: NodeJS.ProcessEnv)
       io.err(`no user ${user}`);
       return 1;
     }
-    switch (verb) {
-      case "add": {
-        const { id, password } = await newAppPassword(target.store, user, arg!);
-        io.out(`added app password ${id} (${arg}) for ${user}`);
-        io.out(`password (shown once): ${password}`);
-        return 0;
-      }
-      case "list": {
-        for (const p of await listAppPasswords(target.store, user)) {
-          const used = p.lastUsed ? new Date(p.lastUsed).toISOString() : "never";
-          io.out(`${p.id}  ${p.name}  created ${p.created}  last used ${used}`);
-        }
-        return 0;
-      }
-      default:
-        await revokeAppPassword(target.store, user, arg!);
-        io.out(`revoked app password ${arg} of ${user}`);
-        return 0;
-    }
+    return await work(target.store);
   } catch (err) {
     if (err instanceof NotFound || err instanceof RangeError) {
       io.err(err.message);
@@ -244,24 +256,16 @@ async function profile(args: string[], io: AdminIO, env: NodeJS.ProcessEnv): Pro
     io.err(USAGE);
     return 2;
   }
-  const target = await openOrSay(env, io);
-  if (!target) return 1;
-  try {
-    if (!(await getUser(target.store, user))) {
-      io.err(`no user ${user}`);
-      return 1;
-    }
+  return withUser(env, io, user, async (store) => {
     const name = `Apple profile ${new Date().toISOString().slice(0, 10)}`;
-    const { id, password } = await newAppPassword(target.store, user, name);
+    const { id, password } = await newAppPassword(store, user, name);
     const text = mobileconfig({ host, user, password, id });
     if (file) {
       writeFileSync(file, text, { mode: 0o600 });
       io.err(`wrote ${file}: open it on the iPhone or Mac (it holds app password ${id}, "${name}")`);
     } else io.out(text);
     return 0;
-  } finally {
-    await target.close();
-  }
+  });
 }
 
 /** Apply an e-mailed reply to an invitation (what SES receiving hands the function when deployed). */
