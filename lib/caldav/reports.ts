@@ -8,6 +8,7 @@ import type { DavResponse } from "../http/message.js";
 import type { CollectionRecord } from "../store/collections.js";
 import { getObjects, listObjects, type ObjectRecord } from "../store/objects.js";
 import { objectsOverlapping } from "../store/span-index.js";
+import type { Store } from "../store/client.js";
 import { memberResponse, parseMemberProps } from "../webdav/member-response.js";
 import { propertyEnv } from "../webdav/propfind.js";
 import type { ResourceContext } from "../webdav/registry.js";
@@ -87,6 +88,15 @@ export async function calendarQuery(m: ResourceContext, body: XmlElement): Promi
   return multistatusResponse(renderMultistatus(responses));
 }
 
+/** The bodies of a calendar's events and VFREEBUSYs that may overlap the range (what free-busy reads). */
+export async function busyTexts(store: Store, colId: string, range: { start: string; end: string }) {
+  const names = (await objectsOverlapping(store, colId, range))
+    .filter((c) => c.comp === "VEVENT" || c.comp === "VFREEBUSY")
+    .map((c) => c.name);
+  const objects = await getObjects(store, colId, names, true);
+  return [...objects.values()].map((o) => o.body!.toString("utf8"));
+}
+
 export async function freeBusyQuery(m: ResourceContext, body: XmlElement): Promise<DavResponse> {
   const { col } = scope(m);
   const tr = child(body, cal("time-range"));
@@ -97,11 +107,7 @@ export async function freeBusyQuery(m: ResourceContext, body: XmlElement): Promi
       "free-busy-query needs a CALDAV:time-range with UTC start and end (e.g. 20260101T000000Z).",
     );
   }
-  const names = (await objectsOverlapping(m.ctx.store, col.id, { start, end }))
-    .filter((c) => c.comp === "VEVENT" || c.comp === "VFREEBUSY")
-    .map((c) => c.name);
-  const objects = await getObjects(m.ctx.store, col.id, names, true);
-  const texts = [...objects.values()].map((o) => o.body!.toString("utf8"));
+  const texts = await busyTexts(m.ctx.store, col.id, { start, end });
   const text = freeBusy(texts, { start, end }, { timezone: col.props[cal("calendar-timezone")] });
   return { status: 200, headers: { "content-type": "text/calendar; charset=utf-8" }, body: text };
 }

@@ -5,12 +5,11 @@
  * TRANSPARENT or cancelled. This is what Apple Calendar's availability panel asks.
  */
 import { freeBusy } from "../caldav/freebusy.js";
+import { busyTexts } from "../caldav/reports.js";
 import { utcToSeconds } from "../caldav/ical-time.js";
 import { Forbidden, UnsupportedMediaType } from "../errors.js";
 import { mediaType, type DavResponse } from "../http/message.js";
 import { listCollections } from "../store/collections.js";
-import { getObjects } from "../store/objects.js";
-import { objectsOverlapping } from "../store/span-index.js";
 import type { Store } from "../store/users.js";
 import type { ResourceContext } from "../webdav/registry.js";
 import { XmlWriter } from "../xml/build.js";
@@ -88,7 +87,7 @@ export async function outboxPost(m: ResourceContext): Promise<DavResponse> {
       w.el(resp, cal("request-status"), "3.7;Invalid calendar user");
       continue;
     }
-    const texts = await busyTexts(m.ctx.store, r.name, { start, end });
+    const texts = await userBusyTexts(m.ctx.store, r.name, { start, end });
     const reply = freeBusy(
       texts,
       { start, end },
@@ -108,7 +107,7 @@ export async function outboxPost(m: ResourceContext): Promise<DavResponse> {
 }
 
 /** The events of a user's opaque calendars that overlap the range. */
-async function busyTexts(
+async function userBusyTexts(
   store: Store,
   owner: string,
   range: { start: string; end: string },
@@ -117,12 +116,6 @@ async function busyTexts(
     (c) => !isSchedulingBox(c) && c.props[TRANSP] !== "transparent",
   );
   const texts: string[] = [];
-  for (const col of cols) {
-    const names = (await objectsOverlapping(store, col.id, range))
-      .filter((c) => c.comp === "VEVENT" || c.comp === "VFREEBUSY")
-      .map((c) => c.name);
-    const objects = await getObjects(store, col.id, names, true);
-    texts.push(...[...objects.values()].map((o) => o.body!.toString("utf8")));
-  }
+  for (const col of cols) texts.push(...(await busyTexts(store, col.id, range)));
   return texts;
 }
