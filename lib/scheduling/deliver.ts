@@ -39,18 +39,31 @@ export async function defaultCalendar(store: Store, owner: string): Promise<Coll
   return cols.find((c) => c.name === "default") ?? cols[0];
 }
 
-/** The user's copy of the meeting `uid`, with its calendar, as their reservation names it. */
+/**
+ * The user's copy of the meeting `uid`, with its calendar, as their reservation names it; a
+ * reservation whose object is gone (or holds another UID) comes back alone: it is stale.
+ */
+export async function heldCopy(
+  store: Store,
+  owner: string,
+  uid: string,
+  withBody = true,
+): Promise<{ holder?: Holder; col?: CollectionRecord; obj?: ObjectRecord }> {
+  const holder = await getHolder(store, owner, uid);
+  if (!holder) return {};
+  const col = await getCollection(store, { kind: "calendar", owner, name: holder.col });
+  if (!col || col.id !== holder.colId) return { holder };
+  const obj = await getObject(store, col.id, holder.name, withBody);
+  return obj && obj.uid === uid && (!withBody || obj.body) ? { holder, col, obj } : { holder };
+}
+
 async function copyOf(
   store: Store,
   owner: string,
   uid: string,
 ): Promise<{ holder?: Holder; col?: CollectionRecord; obj?: ObjectRecord & { body: Buffer } }> {
-  const holder = await getHolder(store, owner, uid);
-  if (!holder) return {};
-  const col = await getCollection(store, { kind: "calendar", owner, name: holder.col });
-  if (!col || col.id !== holder.colId) return { holder };
-  const obj = await getObject(store, col.id, holder.name, true);
-  return obj?.body && obj.uid === uid ? { holder, col, obj: { ...obj, body: obj.body } } : { holder };
+  const { holder, col, obj } = await heldCopy(store, owner, uid);
+  return obj ? { holder, col, obj: { ...obj, body: obj.body! } } : { holder };
 }
 
 /** Put the message into the user's inbox, once: false when the inbox is missing. */

@@ -8,7 +8,6 @@
  * refused or lost write sends nothing and a failed delivery never undoes the write.
  */
 import { Forbidden } from "../errors.js";
-import { getCollection } from "../store/collections.js";
 import { getObject, putObject } from "../store/objects.js";
 import {
   countMail,
@@ -30,6 +29,7 @@ import {
   deliverCancel,
   deliverReply,
   deliverRequest,
+  heldCopy,
   isSchedulingBox,
   newScheduleTag,
   OUTBOX,
@@ -146,7 +146,7 @@ function view(text: string): SchedulingView {
 async function reserve(w: PlannedWrite, uid: string): Promise<Guard> {
   const store = w.ctx.store;
   const here: Holder = { colId: w.col.id, col: w.col.name, name: w.name };
-  const holder = await getHolder(store, w.col.owner, uid);
+  const { holder, obj } = await heldCopy(store, w.col.owner, uid, false);
   let stale: Holder | undefined;
   const taken = (other: Holder) =>
     refuse(
@@ -155,9 +155,7 @@ async function reserve(w: PlannedWrite, uid: string): Promise<Guard> {
       [objectHref("calendar", w.col.owner, other.col, other.name)],
     );
   if (holder && (holder.colId !== here.colId || holder.name !== here.name)) {
-    const col = await getCollection(store, { kind: "calendar", owner: w.col.owner, name: holder.col });
-    const obj = col?.id === holder.colId ? await getObject(store, col.id, holder.name, false) : undefined;
-    if (obj?.uid === uid) throw taken(holder);
+    if (obj) throw taken(holder);
     stale = holder;
   }
   return reserveGuard(
