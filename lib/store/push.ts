@@ -11,7 +11,8 @@ import type { Store } from "./client.js";
 import { AlreadyExists } from "./errors.js";
 import { queryAll, type Item } from "./query.js";
 import { TTL_ATTRIBUTE } from "./table.js";
-import { absent, anyOf, equals, lessThan, lacks, present, WriteTx } from "./tx.js";
+import { countWithin } from "./counters.js";
+import { absent, equals, present, WriteTx } from "./tx.js";
 
 export interface PushSubscription {
   /** The change log's partition key: `COL#<id>` or `HOME#<kind>#<user>`. */
@@ -116,16 +117,8 @@ export async function deleteSubscription(
  * Count one message to a subscription in the current minute: false (nothing counted) past
  * `perMinute`, so a collection changing without pause cannot make the server flood a push service.
  */
-export async function countPush(store: Store, sub: PushSubscription, perMinute: number, now = Date.now()) {
+export function countPush(store: Store, sub: PushSubscription, perMinute: number, now = Date.now()) {
   const minute = new Date(now).toISOString().slice(0, 16);
-  const failed = await new WriteTx(store)
-    .update(
-      "rate",
-      { pk: { S: `PUSHRATE#${sub.log}` }, sk: { S: `${sub.id}#${minute}` } },
-      (e) =>
-        `SET ${e.name("n")} = if_not_exists(${e.name("n")}, ${e.value({ N: "0" })}) + ${e.value({ N: "1" })}, ${e.name(TTL_ATTRIBUTE)} = ${e.value({ N: String(Math.floor(now / 1000) + 300) })}`,
-      anyOf(lacks("n"), lessThan("n", { N: String(perMinute) })),
-    )
-    .commit();
-  return !failed;
+  const key = { pk: { S: `PUSHRATE#${sub.log}` }, sk: { S: `${sub.id}#${minute}` } };
+  return countWithin(store, key, 1, perMinute, 300, now);
 }

@@ -12,8 +12,8 @@
  */
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { Store } from "./client.js";
-import { absent, allOf, anyOf, equals, lessThan, lacks, WriteTx, type Guard } from "./tx.js";
-import { TTL_ATTRIBUTE } from "./table.js";
+import { absent, allOf, anyOf, equals, WriteTx, type Guard } from "./tx.js";
+import { countWithin } from "./counters.js";
 import type { Item } from "./query.js";
 
 const schedKey = (owner: string, uid: string) => ({ pk: { S: `SCHED#${owner}` }, sk: { S: `U#${uid}` } });
@@ -111,23 +111,7 @@ export async function wasInvited(
  * they would pass `perHour`. The counter is one item per hour, increased on condition, so parallel
  * senders cannot together pass the bound.
  */
-export async function countMail(
-  store: Store,
-  user: string,
-  n: number,
-  perHour: number,
-  now = Date.now(),
-): Promise<boolean> {
-  if (n > perHour) return false;
+export function countMail(store: Store, user: string, n: number, perHour: number, now = Date.now()) {
   const hour = new Date(now).toISOString().slice(0, 13);
-  const failed = await new WriteTx(store)
-    .update(
-      "counter",
-      { pk: { S: `MAIL#${user}` }, sk: { S: `H#${hour}` } },
-      (e) =>
-        `SET ${e.name("n")} = if_not_exists(${e.name("n")}, ${e.value({ N: "0" })}) + ${e.value({ N: String(n) })}, ${e.name(TTL_ATTRIBUTE)} = ${e.value({ N: String(Math.floor(now / 1000) + 7200) })}`,
-      anyOf(lacks("n"), lessThan("n", { N: String(perHour - n + 1) })),
-    )
-    .commit();
-  return !failed;
+  return countWithin(store, { pk: { S: `MAIL#${user}` }, sk: { S: `H#${hour}` } }, n, perHour, 7200, now);
 }
