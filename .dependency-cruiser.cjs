@@ -25,14 +25,17 @@ module.exports = {
       comment: "The WebDAV core is what CalDAV, CardDAV and sync build on; it never imports them.",
       severity: "error",
       from: { path: "^lib/(webdav|xml|http|store|text|errors\\.ts)" },
-      to: { path: "^lib/(caldav|carddav|sync|locks|files|tasks|scheduling|push)/" },
+      to: { path: "^lib/(caldav|carddav|sync|locks|files|tasks|scheduling|push|sharing)/" },
     },
     {
       name: "protocols-stay-apart",
       comment: "One protocol module does not import another; what they share belongs in the core.",
       severity: "error",
-      from: { path: "^lib/(caldav|carddav|sync|locks|files|tasks)/" },
-      to: { path: "^lib/(caldav|carddav|sync|locks|files|tasks|scheduling|push)/", pathNot: "^lib/$1/" },
+      from: { path: "^lib/(caldav|carddav|sync|locks|files|tasks|sharing)/" },
+      to: {
+        path: "^lib/(caldav|carddav|sync|locks|files|tasks|scheduling|push|sharing)/",
+        pathNot: "^lib/$1/",
+      },
     },
     {
       name: "scheduling-extends-caldav",
@@ -40,7 +43,7 @@ module.exports = {
         "Scheduling (RFC 6638) is an extension of CalDAV: it builds on lib/caldav (calendars, iCalendar, free-busy) and on no other protocol; CalDAV never imports it.",
       severity: "error",
       from: { path: "^lib/scheduling/" },
-      to: { path: "^lib/(carddav|sync|locks|files|tasks|push)/" },
+      to: { path: "^lib/(carddav|sync|locks|files|tasks|push|sharing)/" },
     },
     {
       name: "push-extends-sync",
@@ -48,7 +51,7 @@ module.exports = {
         "WebDAV-Push tells clients that a sync-collection would find changes: it builds on lib/sync (the tokens) and on no other protocol.",
       severity: "error",
       from: { path: "^lib/push/" },
-      to: { path: "^lib/(caldav|carddav|locks|files|tasks|scheduling)/" },
+      to: { path: "^lib/(caldav|carddav|locks|files|tasks|scheduling|sharing)/" },
     },
     {
       name: "resolvable",

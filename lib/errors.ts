@@ -19,8 +19,10 @@ import {
   ScheduleTagMismatch,
   StoreError,
   UidChanged,
+  SharedCollection,
   UidConflict,
 } from "./store/errors.js";
+import { ShareRefused } from "./store/shares.js";
 
 export type { Precondition };
 
@@ -210,6 +212,12 @@ export function fromStoreError(err: unknown, ctx: ErrorContext = {}): unknown {
       `The folder holds ${err.count} folders; at most ${MAX_FOLDERS_PER_WRITE} can be moved or deleted with it in one request. Move or delete its subfolders first.`,
     );
   }
+  if (err instanceof SharedCollection) {
+    return new Conflict(
+      "This collection is shared: it keeps its URL while anyone shares it. Un-share it first, or copy it instead.",
+    );
+  }
+  if (err instanceof ShareRefused) return new Forbidden(`This cannot be shared: ${err.message}.`);
   if (err instanceof InvalidSyncToken) return new Forbidden(err.message, { name: dav("valid-sync-token") });
   return err;
 }

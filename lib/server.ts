@@ -28,11 +28,18 @@ import { tasks } from "./tasks/module.js";
 import { scheduling } from "./scheduling/module.js";
 import { webdavPush } from "./push/module.js";
 import { accounts } from "./accounts/module.js";
-import { checkAccess } from "./webdav/access.js";
+import { sharing } from "./sharing/module.js";
+import { checkAccess, requirePrivilege } from "./webdav/access.js";
 import type { DavContext } from "./webdav/context.js";
 import { webdav } from "./webdav/module.js";
 import { asFolder, objectHref, parseAddress, type Address } from "./webdav/paths.js";
-import { Registry, type DavModule, type MethodContext, type RequestContext } from "./webdav/registry.js";
+import {
+  privilegeOf,
+  Registry,
+  type DavModule,
+  type MethodContext,
+  type RequestContext,
+} from "./webdav/registry.js";
 import { ifPredicate, parseIfHeader, submittedTokens } from "./webdav/if-header.js";
 import { conditionHeader, expectationOf, xmlBody } from "./webdav/request.js";
 import { etagOf, resolveTarget, type Target } from "./webdav/target.js";
@@ -59,6 +66,7 @@ export const MODULES: readonly DavModule[] = [
   tasks,
   scheduling,
   webdavPush,
+  sharing,
   accounts,
 ];
 
@@ -190,11 +198,14 @@ async function dispatch(
     if (!def.allowedOn(address) && !def.explainsOn?.(address))
       throw new MethodNotAllowed(`${req.method} is not supported on a collection.`, allow());
   }
+  const resolved: MethodContext = { ...request, target, tokens: [] };
+  if (target.type !== "unmapped" || def.creates) {
+    // Privileges, once, on what the URL resolved to (a sharee's view holds only what was granted).
+    const privilege = privilegeOf(def, resolved);
+    if (privilege) requirePrivilege(target, privilege);
+  }
   if (def.creates) {
-    return def.run(
-      { ...request, target, ...(await ifHeader(ctx, req, user, address, target, registry)) },
-      prepared,
-    );
+    return def.run({ ...resolved, ...(await ifHeader(ctx, req, user, address, target, registry)) }, prepared);
   }
   if (target.type === "unmapped") {
     // RFC 9110 §13.1.1: an unsafe method demanding a current representation of a member finds none.
@@ -203,7 +214,7 @@ async function dispatch(
     throw new NotFound("Nothing exists at this URL.");
   }
   return def.run(
-    { ...request, target, ...(await ifHeader(ctx, req, user, address, target, registry)) },
+    { ...resolved, target, ...(await ifHeader(ctx, req, user, address, target, registry)) },
     prepared,
   );
 }

@@ -3,10 +3,10 @@
  * the calendar collection's (RFC 4791 §5.2), Apple's colour and order, and CALDAV:calendar-data
  * (§9.6), which REPORTs compute from each member's body.
  */
-import { homeHref, objectHref } from "../webdav/paths.js";
+import { homeHref } from "../webdav/paths.js";
 import { anyText, href, storedText } from "../webdav/properties.js";
 import { PropertyRejected, type MemberPropertyDef, type PropertyDef } from "../webdav/registry.js";
-import { isCollectionOf } from "../webdav/target.js";
+import { isCollectionOf, memberHref } from "../webdav/target.js";
 import { apple, cal } from "../xml/names.js";
 import { parseCalendarDataRequest, renderCalendarData, type CalendarDataSpec } from "./calendar-data.js";
 import { timezoneProblem } from "./timezone.js";
@@ -51,7 +51,7 @@ const calendarData: MemberPropertyDef<CalendarDataSpec | undefined> = {
     col.kind === "calendar"
       ? renderCalendarData(obj.body.toString("utf8"), spec, {
           timezone: col.props[cal("calendar-timezone")],
-          href: objectHref(col.kind, col.owner, col.name, obj.name),
+          href: memberHref(col, obj.name),
         })
       : undefined,
 };

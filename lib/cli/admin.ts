@@ -18,6 +18,8 @@ import {
   type Store,
 } from "../store/users.js";
 import { newAppPassword } from "../auth/app-passwords.js";
+import { ShareRefused } from "../store/shares.js";
+import { shareCommand, SHARE_USAGE } from "./shares.js";
 import { listAppPasswords, revokeAppPassword } from "../store/app-passwords.js";
 import { startDynamoLocal } from "../local/dynamodb-local.js";
 import { dataDirFromEnv, LOCAL_TABLE, readInstance } from "../local/instance.js";
@@ -43,7 +45,8 @@ const USAGE = `usage: npm run admin -- user add NAME [--password P] [--email E]
        npm run admin -- export USER/COLLECTION [FILE]
        npm run admin -- imip-receive FILE   (an e-mailed iMIP reply, as raw MIME)
        npm run admin -- app-password add USER NAME | list USER | revoke USER ID
-       npm run admin -- mobileconfig USER --host HOST [FILE]   (an Apple profile with a new app password)`;
+       npm run admin -- mobileconfig USER --host HOST [FILE]   (an Apple profile with a new app password)
+       ${SHARE_USAGE}`;
 
 /** The CLI cannot do what was asked, and says why. */
 class Refused extends Error {}
@@ -130,6 +133,7 @@ export async function runAdmin(
   if (noun === "imip-receive") return imipReceive(args[1], io, env);
   if (noun === "app-password") return appPasswords(args.slice(1), io, env);
   if (noun === "mobileconfig") return profile(args.slice(1), io, env);
+  if (noun === "share") return shares(args.slice(1), io, env);
   if (noun !== "user" || !["add", "list", "passwd", "remove"].includes(verb ?? "")) {
     io.err(USAGE);
     return 2;
@@ -219,6 +223,25 @@ async function appPasswords(args: string[], io: AdminIO, env: NodeJS.ProcessEnv)
         return 0;
     }
   });
+}
+
+/** Sharing between users (cli/shares.ts). */
+async function shares(args: string[], io: AdminIO, env: NodeJS.ProcessEnv): Promise<number> {
+  const target = await openOrSay(env, io);
+  if (!target) return 1;
+  try {
+    const code = await shareCommand(target.store, args, (line) => io.out(line));
+    if (code === 2) io.err(USAGE);
+    return code;
+  } catch (err) {
+    if (err instanceof NotFound || err instanceof RangeError || err instanceof ShareRefused) {
+      io.err(err.message);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await target.close();
+  }
 }
 
 /** Work on one existing user's data: 1 (with the reason) when there is no such user, or it refuses. */

@@ -10,9 +10,18 @@ import { GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { randomBytes } from "node:crypto";
 import { logChange, type Change } from "./change-log.js";
 import type { Store } from "./client.js";
-import { AlreadyExists, EtagMismatch, NotFound, ParentMissing } from "./errors.js";
+import { AlreadyExists, EtagMismatch, NotFound, ParentMissing, SharedCollection } from "./errors.js";
 import { RoundExpectation, satisfies, type Expectation } from "./expectation.js";
-import { collectionKey, colPk, homePk, homeSeqKey, objectKey, uidKey, type CollectionKind } from "./keys.js";
+import {
+  collectionKey,
+  colPk,
+  homePk,
+  homeSeqKey,
+  inviteKey,
+  objectKey,
+  uidKey,
+  type CollectionKind,
+} from "./keys.js";
 import { markForPurge, purgeCollection } from "./purge.js";
 import { queryAll, type Item } from "./query.js";
 import { RETRY, withRetries } from "./transact.js";
@@ -28,7 +37,19 @@ import {
   treeIs,
   within,
 } from "./folders.js";
-import { absent, allOf, anyOf, equals, guardFailure, WriteTx, type Guard, type TxFailures } from "./tx.js";
+import {
+  absent,
+  allOf,
+  anyOf,
+  equals,
+  guardFailure,
+  lacks,
+  pathEquals,
+  WriteTx,
+  type Guard,
+  type TxFailures,
+} from "./tx.js";
+import { grantsFromAttr, isViewItem, viewOfItem, type ShareGrant, type ViewInfo } from "./views.js";
 
 export interface CollectionRecord {
   kind: CollectionKind;
@@ -56,6 +77,12 @@ export interface CollectionRecord {
    * member write that reads it in the past needs no per-path lock checks (store/locks.ts).
    */
   lockedUntil?: number;
+  /** The users it is shared with, and how (views.ts); absent or empty when it is not shared. */
+  shares?: Record<string, ShareGrant>;
+  /** Advances with every change of `shares`: a delete that read the grants is conditioned on it. */
+  shareSeq?: number;
+  /** Present when read through a sharee's view: where the sharee sees it and what they may do there. */
+  view?: ViewInfo;
 }
 
 export interface CollectionRef {
@@ -91,7 +118,37 @@ export function collectionFromItem(item: Item): CollectionRecord {
     components: item.components?.L?.map((c) => c.S!),
     tree: Number(item.tree?.N ?? 0),
     ...(item.lockedUntil?.N ? { lockedUntil: Number(item.lockedUntil.N) } : {}),
+    ...(item.shares?.M ? { shares: grantsFromAttr(item.shares) } : {}),
+    ...(item.shareSeq?.N ? { shareSeq: Number(item.shareSeq.N) } : {}),
   };
+}
+
+/** Whether the collection is shared with anyone (a grant pending or accepted). */
+export const isShared = (col: CollectionRecord) =>
+  Object.values(col.shares ?? {}).some((g) => g.status !== "declined");
+
+/**
+ * The owner's collection as the sharee of view item `item` sees it, or undefined when the view no
+ * longer stands for it (un-shared, declined, or the collection deleted or replaced).
+ */
+export function throughView(col: CollectionRecord | undefined, item: Item): CollectionRecord | undefined {
+  const of = viewOfItem(item);
+  const user = item.owner.S!;
+  const name = item.name.S!;
+  const grant = col?.shares?.[user];
+  if (!col || col.id !== of.id || grant?.status !== "accepted" || grant.view !== name) return undefined;
+  return {
+    ...col,
+    view: { user, name, access: grant.access, props: fromStrMap(item.props), created: item.created.S! },
+  };
+}
+
+/** The record an item of a home stands for: a collection, or (a view) the owner's collection as shared. */
+export async function recordOf(store: Store, item: Item): Promise<CollectionRecord | undefined> {
+  if (!isViewItem(item)) return collectionFromItem(item);
+  const of = viewOfItem(item);
+  const kind = item.kind.S as CollectionKind;
+  return throughView(await getOwnCollection(store, { kind, owner: of.owner, name: of.name }), item);
 }
 
 /** The item that stores a collection record. */
@@ -241,7 +298,8 @@ function placementFailure(failed: TxFailures, replaceFile: boolean): typeof RETR
 export const MAX_SORT_KEY_BYTES = 1024;
 export const fitsSortKey = (sk: string) => Buffer.byteLength(sk) <= MAX_SORT_KEY_BYTES;
 
-export async function getCollection(store: Store, ref: CollectionRef): Promise<CollectionRecord | undefined> {
+/** The item under a home's name: a collection's, or a sharee's view's. */
+async function homeItem(store: Store, ref: CollectionRef): Promise<Item | undefined> {
   if (!fitsSortKey(`C#${ref.name}`)) return undefined;
   const { Item } = await store.client.send(
     new GetItemCommand({
@@ -250,23 +308,65 @@ export async function getCollection(store: Store, ref: CollectionRef): Promise<C
       ConsistentRead: true,
     }),
   );
-  return Item ? collectionFromItem(Item) : undefined;
+  return Item;
 }
 
-export function listCollections(
+/**
+ * The collection at a name of a home: the user's own, or one shared with them that their view
+ * there stands for (with `view` set; its writes go to the owner's item, one collection).
+ */
+export async function getCollection(store: Store, ref: CollectionRef): Promise<CollectionRecord | undefined> {
+  const item = await homeItem(store, ref);
+  return item ? recordOf(store, item) : undefined;
+}
+
+/** The user's own collection at a name (a view there is not followed). */
+export async function getOwnCollection(
+  store: Store,
+  ref: CollectionRef,
+): Promise<CollectionRecord | undefined> {
+  const item = await homeItem(store, ref);
+  return item && !isViewItem(item) ? collectionFromItem(item) : undefined;
+}
+
+/**
+ * The collections of a home: the user's own; with `views`, also those shared with them, as their
+ * views show them (a view that no longer stands for anything is left out).
+ */
+export async function listCollections(
   store: Store,
   kind: CollectionKind,
   owner: string,
+  options: { views?: boolean } = {},
 ): Promise<CollectionRecord[]> {
-  return queryAll(
+  const items = await queryAll(
     store,
     {
       KeyConditionExpression: "pk = :p AND begins_with(sk, :c)",
       ExpressionAttributeValues: { ":p": { S: homePk(kind, owner) }, ":c": { S: "C#" } },
       ConsistentRead: true,
     },
-    collectionFromItem,
+    (i) => i,
   );
+  const own = items.filter((i) => !isViewItem(i)).map(collectionFromItem);
+  if (!options.views) return own;
+  const views = await Promise.all(items.filter(isViewItem).map((i) => recordOf(store, i)));
+  return [...own, ...views.filter((v): v is CollectionRecord => v !== undefined)];
+}
+
+/** Every name a home holds, its own collections' and its views' (a new view's name must be free). */
+export async function namesInHome(store: Store, kind: CollectionKind, owner: string): Promise<Set<string>> {
+  const names = await queryAll(
+    store,
+    {
+      KeyConditionExpression: "pk = :p AND begins_with(sk, :c)",
+      ExpressionAttributeValues: { ":p": { S: homePk(kind, owner) }, ":c": { S: "C#" } },
+      ConsistentRead: true,
+      ProjectionExpression: "sk",
+    },
+    (i) => i.sk.S!.slice(2),
+  );
+  return new Set(names);
 }
 
 /**
@@ -380,11 +480,13 @@ export async function recordHomeChange(
   col: CollectionRef,
   change: Change | Change[],
   now: string,
+  /** Prefix of the part names, for a transaction that changes two homes (a share's). */
+  prefix = "",
 ): Promise<void> {
   const changes = Array.isArray(change) ? change : [change];
   const seq = await getHomeSeq(store, col.kind, col.owner);
   tx.update(
-    "home",
+    `${prefix}home`,
     homeSeqKey(col.kind, col.owner),
     (e) => `SET ${e.name("seq")} = ${e.value({ N: String(seq + changes.length) })}`,
     seq === 0 ? anyOf(absent, equals("seq", { N: "0" })) : equals("seq", { N: String(seq) }),
@@ -392,7 +494,7 @@ export async function recordHomeChange(
   changes.forEach((c, i) =>
     logChange(
       tx,
-      i === 0 ? "home-change" : `home-change:${i + 1}`,
+      i === 0 ? `${prefix}home-change` : `${prefix}home-change:${i + 1}`,
       homePk(col.kind, col.owner),
       seq + 1 + i,
       c,
@@ -426,6 +528,7 @@ export async function renameCollection(
   let replaced: CollectionRecord[] = [];
   const nested = nests(col.kind);
   if (!fitsSortKey(`C#${name}`)) throw new NameTooLong(name);
+  if (col.view || isShared(col)) throw new SharedCollection("a shared collection keeps its name");
   if (nested && (within(name, col.name) || (over && within(col.name, over.name)))) {
     throw new Contains(col.name, name);
   }
@@ -647,6 +750,7 @@ export async function deleteCollection(
   await withRetries(async () => {
     if (!satisfies(await rounds.next(), collectionEtag(col))) throw new EtagMismatch(collectionEtag(col));
     const below = await subtreeOf(store, col);
+    const now = new Date().toISOString();
     const tx = new WriteTx(store).delete(
       "collection",
       collectionKey(col.kind, col.owner, col.name),
@@ -654,9 +758,12 @@ export async function deleteCollection(
         equals("id", { S: col.id }),
         ...(options.unchanged ? [equals("seq", { N: String(col.seq) })] : []),
         ...(nests(col.kind) ? [treeIs(col.tree)] : []),
+        // The grants as read: one added meanwhile fails the round, which then removes its view too.
+        col.shareSeq === undefined ? lacks("shareSeq") : equals("shareSeq", { N: String(col.shareSeq) }),
       ),
     );
     markForPurge(tx, "purge", col.id, col.owner);
+    await removeViews(store, tx, col, now);
     removeFolders(tx, "below:", below);
     // A folder leaves its parent, whose version (and a delete of it that listed this one) moves.
     const parentName = nests(col.kind) ? parentFolder(col.name) : undefined;
@@ -666,7 +773,7 @@ export async function deleteCollection(
         : await getCollection(store, { kind: col.kind, owner: col.owner, name: parentName });
     if (parent) advanceTree(tx, "parent", parent);
     const changes: Change[] = [col, ...below].map((c) => ({ op: "delete", name: c.name }));
-    await recordHomeChange(store, tx, col, changes, new Date().toISOString());
+    await recordHomeChange(store, tx, col, changes, now);
     tx.guard(options.guards ?? []);
     const failed = await tx.commit();
     if (!failed) {
@@ -678,13 +785,34 @@ export async function deleteCollection(
     if (failed.has("collection")) {
       const old = failed.old("collection");
       if (!old || old.id?.S !== col.id) throw new ParentMissing("the collection no longer exists");
-      const now = collectionFromItem(old);
-      if (options.unchanged && collectionEtag(now) !== collectionEtag(col))
-        throw new EtagMismatch(collectionEtag(now));
-      // A folder was made in it meanwhile: delete the subtree as it is now.
-      col = now;
+      const fresh = collectionFromItem(old);
+      if (options.unchanged && collectionEtag(fresh) !== collectionEtag(col))
+        throw new EtagMismatch(collectionEtag(fresh));
+      // A folder was made in it (or a grant changed) meanwhile: delete it as it is now.
+      col = fresh;
     }
     return RETRY;
   });
   for (const c of gone) await purgeCollection(store, c.id);
+}
+
+/**
+ * Parts removing every view of a collection that goes (and its pending invitations), each view's
+ * removal logged in its sharee's home: deleting the owner's collection removes it for everyone.
+ */
+async function removeViews(store: Store, tx: WriteTx, col: CollectionRecord, now: string): Promise<void> {
+  let i = 0;
+  for (const [user, grant] of Object.entries(col.shares ?? {})) {
+    i++;
+    if (grant.status === "pending") tx.delete(`invite:${i}`, inviteKey(col.kind, user, col.id));
+    if (!grant.view) continue;
+    const view = { kind: col.kind, owner: user, name: grant.view };
+    // A view of another collection never stands under this name while the grant names it; absent is fine.
+    tx.delete(
+      `view:${i}`,
+      collectionKey(view.kind, view.owner, view.name),
+      anyOf(absent, pathEquals(["viewOf", "id"], { S: col.id })),
+    );
+    await recordHomeChange(store, tx, view, { op: "delete", name: view.name }, now, `view:${i}:`);
+  }
 }

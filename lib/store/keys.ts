@@ -28,6 +28,11 @@ export const changeKey = (colId: string, seq: number): Key => ({
   pk: { S: colPk(colId) },
   sk: { S: changeSk(seq) },
 });
+/** A pending invitation to a shared collection, in the invited user's home (views.ts). */
+export const inviteKey = (kind: CollectionKind, user: string, colId: string): Key => ({
+  pk: { S: homePk(kind, user) },
+  sk: { S: `INVITE#${colId}` },
+});
 export const purgeKey = (colId: string): Key => ({ pk: { S: "PURGE" }, sk: { S: colId } });
 /** A home's own sequence: it advances when a collection in the home is created, changed or deleted. */
 export const homeSeqKey = (kind: CollectionKind, user: string): Key => ({

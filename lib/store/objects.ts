@@ -12,6 +12,7 @@ import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { Store } from "./client.js";
 import {
   collectionFromItem,
+  recordOf,
   fitsSortKey,
   getCollection,
   recordChanges,
@@ -158,7 +159,9 @@ export async function getCollectionAndObject(
   }
   const colItem = items.find((i) => i.sk.S === colKey.sk.S && i.pk.S === colKey.pk.S);
   if (!colItem) return {};
-  const col = collectionFromItem(colItem);
+  // A sharee's view: the owner's collection is read after it (the member is keyed by its id, known).
+  const col = await recordOf(store, colItem);
+  if (!col) return {};
   if (col.id !== knownId) return { col, obj: await getObject(store, col.id, name, withBody) };
   const objItem = items.find((i) => i !== colItem);
   if (!objItem) return { col };
@@ -584,7 +587,7 @@ class Rounds {
       // The next round starts from both, at once (one transaction instead of two reads and a wait).
       // (The log entry at the next sequence number is the winner's too: its part fails with it.)
       if (failed.parts.every((p) => p === "sequence" || p === "change")) {
-        this.col = collectionFromItem(failed.old("sequence")!);
+        this.col = { ...collectionFromItem(failed.old("sequence")!), view: stale.view };
         this.known = read;
         return RETRY_NOW;
       }

@@ -14,11 +14,11 @@ import { changesBetween, homeChangesBetween, type ChangeEntry } from "../store/c
 import { getHomeSeq, listCollections, type CollectionRecord } from "../store/collections.js";
 import { getObjects } from "../store/objects.js";
 import { memberResponse, needsBody, parseMemberProps } from "../webdav/member-response.js";
-import { collectionHref, objectHref } from "../webdav/paths.js";
+import { collectionHref } from "../webdav/paths.js";
 import { propertyEnv, propstatsFor } from "../webdav/propfind.js";
 import type { ResourceContext } from "../webdav/registry.js";
 import { wantsMinimal } from "../webdav/request.js";
-import { collectionTarget, type HomeTarget } from "../webdav/target.js";
+import { collectionTarget, colHref, memberHref, type HomeTarget } from "../webdav/target.js";
 import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
 import { child, type XmlElement } from "../xml/parse.js";
@@ -113,10 +113,9 @@ export async function syncCollection(m: ResourceContext, body: XmlElement): Prom
   for (const [name] of entries) {
     const obj = objects.get(name);
     if (obj) responses.push(memberResponse(col, obj, props, env, minimal));
-    else if (!request.initial)
-      responses.push({ href: objectHref(col.kind, col.owner, col.name, name), status: 404 });
+    else if (!request.initial) responses.push({ href: memberHref(col, name), status: 404 });
   }
-  if (truncated) responses.push(more(collectionHref(col.kind, col.owner, col.name)));
+  if (truncated) responses.push(more(colHref(col)));
   return multistatusResponse(renderMultistatus(responses, { syncToken: syncToken({ id: col.id, seq }) }));
 }
 
@@ -138,7 +137,9 @@ async function syncHome(m: ResourceContext, home: HomeTarget, body: XmlElement):
   const props = parseMemberProps(m.registry, body);
   const env = propertyEnv(m);
   const minimal = wantsMinimal(m.req);
-  const listed = await listCollections(m.ctx.store, home.kind, home.user);
+  // Collections shared with the user are in their home too (as their views name them).
+  const listed = await listCollections(m.ctx.store, home.kind, home.user, { views: true });
+  const nameOf = (c: CollectionRecord) => c.view?.name ?? c.name;
   const response = (col: CollectionRecord): MultistatusResponse => {
     const t = collectionTarget(col);
     return { href: t.href, propstats: propstatsFor(t, props.request, env, minimal) };
@@ -160,7 +161,7 @@ async function syncHome(m: ResourceContext, home: HomeTarget, body: XmlElement):
   const seen = request.seen ?? new Map<string, number>();
   const changes = await homeChangesBetween(m.ctx.store, home.kind, home.user, request.from, seq);
   const fromLog = latestChanges(changes, seq, request.limit, { skipProps: false, initial: false });
-  const byName = new Map(listed.map((c) => [c.name, c] as const));
+  const byName = new Map(listed.map((c) => [nameOf(c), c] as const));
   const responses: MultistatusResponse[] = fromLog.entries.map(([name, e]) => {
     const col = byName.get(name);
     return col && e.op !== "delete"
@@ -179,7 +180,7 @@ async function syncHome(m: ResourceContext, home: HomeTarget, body: XmlElement):
     return multistatusResponse(renderMultistatus(responses, { syncToken: token(fromLog.seq, reported) }));
   }
   const named = new Set(fromLog.entries.map(([name]) => name));
-  const touched = listed.filter((c) => !named.has(c.name) && seen.get(c.id) !== c.seq);
+  const touched = listed.filter((c) => !named.has(nameOf(c)) && seen.get(c.id) !== c.seq);
   const room = request.limit === undefined ? touched.length : Math.max(0, request.limit - responses.length);
   const next = new Map(now);
   // What does not fit keeps the sequence the client saw, so the next page reports it.

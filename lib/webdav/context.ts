@@ -20,6 +20,8 @@ export interface ServerConfig {
   push: PushConfig;
   /** DAV endpoints take only app passwords (DAV_APP_PASSWORDS_ONLY=1). */
   appPasswordsOnly?: boolean;
+  /** A share needs no answer from the sharee: it appears in their home at once (DAV_SHARE_AUTO_ACCEPT=1). */
+  shareAutoAccept?: boolean;
 }
 
 export interface PushConfig {
@@ -107,5 +109,6 @@ export function defaultServerConfig(env: NodeJS.ProcessEnv = process.env): Serve
     mail: mailConfig(env),
     push: pushConfig(env),
     appPasswordsOnly: env.DAV_APP_PASSWORDS_ONLY === "1",
+    shareAutoAccept: env.DAV_SHARE_AUTO_ACCEPT === "1",
   };
 }

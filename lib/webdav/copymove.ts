@@ -54,7 +54,7 @@ import {
 } from "./paths.js";
 import type { RequestContext, ResourceContext } from "./registry.js";
 import { depthOf } from "./request.js";
-import type { CollectionTarget, ObjectTarget } from "./target.js";
+import { memberHref, type CollectionTarget, type ObjectTarget } from "./target.js";
 
 export interface CopyMovePlan {
   destination: Address;
@@ -260,12 +260,10 @@ function destinationError(
   name: string,
 ): DavError | undefined {
   if (err instanceof AlreadyExists) {
-    return new PreconditionFailed(
-      `Overwrite: F, and ${objectHref(col.kind, col.owner, col.name, name)} exists.`,
-    );
+    return new PreconditionFailed(`Overwrite: F, and ${memberHref(col, name)} exists.`);
   }
   if (err instanceof UidConflict) {
-    const href = objectHref(col.kind, col.owner, col.name, err.existingName);
+    const href = memberHref(col, err.existingName);
     return new Conflict(`UID ${err.uid} is already used by ${href} in the destination collection.`, {
       name: uidConflict,
       hrefs: [href],

@@ -12,7 +12,7 @@ import { nests, type Address } from "./paths.js";
 import { preparePropfind, propfind } from "./propfind.js";
 import { webdavProperties } from "./properties.js";
 import { prepareProppatch, proppatch } from "./proppatch.js";
-import type { DavModule } from "./registry.js";
+import type { DavModule, MethodContext } from "./registry.js";
 import type { MemberRead } from "./target.js";
 import { prepareReport, report } from "./report.js";
 
@@ -22,6 +22,11 @@ const collection = (a: Address) => a.type === "collection" || (a.type === "objec
 const stored = (a: Address) => a.type === "collection" || a.type === "object";
 const xml = { unreadable: 400 } as const;
 const bodyOfMember = (_req: unknown, a: Address): MemberRead => (a.type === "object" ? "body" : "meta");
+/** On a member the privilege `member` (of its collection), elsewhere none: a collection in one's own home is one's own. */
+const onMember =
+  (privilege: string) =>
+  (m: MethodContext): string | undefined =>
+    m.target.type === "object" ? privilege : undefined;
 
 export const webdav: DavModule = {
   name: "webdav",
@@ -29,14 +34,41 @@ export const webdav: DavModule = {
   methods: {
     GET: { allowedOn: stored, member: () => "body", safe: true, run: get },
     HEAD: { allowedOn: stored, member: headReads, safe: true, run: head },
-    PUT: { allowedOn: member, creates: true, member: putReads, run: put },
-    DELETE: { allowedOn: stored, run: del },
+    PUT: {
+      allowedOn: member,
+      creates: true,
+      member: putReads,
+      // RFC 3744 §3.3-3.9: changing a member is write-content; adding one, bind on its collection.
+      privilege: (m) => (m.target.type === "object" ? dav("write-content") : dav("bind")),
+      run: put,
+    },
+    // Deleting a view from one's own home leaves the share (objects.ts); a member needs unbind.
+    DELETE: { allowedOn: stored, privilege: onMember(dav("unbind")), run: del },
     // The source's body is read with it: a member's COPY writes it to the destination.
-    COPY: { allowedOn: stored, member: bodyOfMember, prepare: prepareCopyMove, run: copy },
-    MOVE: { allowedOn: stored, member: bodyOfMember, prepare: prepareCopyMove, run: move },
+    COPY: {
+      allowedOn: stored,
+      member: bodyOfMember,
+      prepare: prepareCopyMove,
+      privilege: () => dav("read"),
+      run: copy,
+    },
+    MOVE: {
+      allowedOn: stored,
+      member: bodyOfMember,
+      prepare: prepareCopyMove,
+      privilege: onMember(dav("unbind")),
+      run: move,
+    },
     PROPFIND: { allowedOn: any, safe: true, xmlBody: xml, prepare: preparePropfind, run: propfind },
     // Every resource answers it; where nothing is settable each property fails as protected.
-    PROPPATCH: { allowedOn: any, xmlBody: xml, prepare: prepareProppatch, run: proppatch },
+    // A sharee's own properties on a view need no grant; the rest write-properties (proppatch.ts).
+    PROPPATCH: {
+      allowedOn: any,
+      xmlBody: xml,
+      prepare: prepareProppatch,
+      privilege: () => undefined,
+      run: proppatch,
+    },
     REPORT: {
       allowedOn: any,
       safe: true,

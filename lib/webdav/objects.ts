@@ -24,6 +24,7 @@ import { ParentMissing } from "../store/errors.js";
 import type { Expectation } from "../store/expectation.js";
 import { checkExpectation, deleteObject, listObjects, memberPages, putObject } from "../store/objects.js";
 import { resumePurges } from "../store/purge.js";
+import { leaveShare } from "../store/shares.js";
 import { checkName } from "./limits.js";
 import { collectionHref, nests } from "./paths.js";
 import type { Address } from "./paths.js";
@@ -232,6 +233,11 @@ export async function del(m: ResourceContext): Promise<DavResponse> {
   }
   if (t.type !== "collection") throw new Error("DELETE is allowed on collections and members only");
   if (nests(t.col.kind) && t.col.name === "") throw new Forbidden("The files home itself cannot be deleted.");
+  if (t.col.view) {
+    // A sharee deleting the view in their home leaves the share; the owner's collection stays.
+    await leaveShare(store, t.col);
+    return { status: 204, headers: {} };
+  }
   // deleteCollection checks the client's conditions against the version read (412), in every round.
   const expect = writeExpectation(m);
   try {

@@ -6,6 +6,7 @@
 import { leafOf } from "../store/folders.js";
 import type { XmlNode } from "../xml/build.js";
 import { dav } from "../xml/names.js";
+import { privilegesOn } from "./access.js";
 import { principalHref } from "./paths.js";
 import type { PropertyDef } from "./registry.js";
 import { ownerOfResource, type Resource } from "./target.js";
@@ -14,21 +15,12 @@ export const href = (h: string): XmlNode => ({ name: dav("href"), value: h });
 export const empty = (name: string): XmlNode => ({ name });
 const httpDate = (iso: string) => new Date(iso).toUTCString();
 
-/** The privileges of RFC 3744 §3 an owner holds; modules add their own (CalDAV's read-free-busy). */
-const OWNER_PRIVILEGES = [
-  dav("read"),
-  dav("write"),
-  dav("write-properties"),
-  dav("write-content"),
-  dav("bind"),
-  dav("unbind"),
-  dav("read-acl"),
-  dav("read-current-user-privilege-set"),
-];
-
-/** Text a client set on a collection (displayname, descriptions, colours). */
+/**
+ * Text a client set on a collection (displayname, descriptions, colours); through a sharee's view,
+ * their own display name and colour where they set one.
+ */
 export const storedText = (r: Resource, name: string) =>
-  r.type === "collection" ? r.col.props[name] : undefined;
+  r.type === "collection" ? (r.col.view?.props[name] ?? r.col.props[name]) : undefined;
 /** Settable text kept as the client sent it. */
 export const anyText = (el: { text: string }) => ({ text: el.text });
 
@@ -44,7 +36,11 @@ export const webdavProperties: PropertyDef[] = [
           return [empty(dav("collection")), empty(dav("principal"))];
         case "collection": {
           const kind = env.registry.resourcetypeOf(r.col);
-          return [empty(dav("collection")), ...(kind ? [empty(kind)] : [])];
+          return [
+            empty(dav("collection")),
+            ...(kind ? [empty(kind)] : []),
+            ...env.registry.markersOf(r.col).map(empty),
+          ];
         }
         default:
           return [empty(dav("collection"))];
@@ -57,7 +53,7 @@ export const webdavProperties: PropertyDef[] = [
     set: { parse: anyText },
     get(r, env) {
       if (r.type === "principal") return r.user.name;
-      if (r.type === "collection") return r.col.props[dav("displayname")] ?? leafOf(r.col.name);
+      if (r.type === "collection") return storedText(r, dav("displayname")) ?? leafOf(r.col.name);
       if (r.type === "home") return env.registry.collectionType(r.kind).homeDisplayName;
       return undefined;
     },
@@ -113,11 +109,8 @@ export const webdavProperties: PropertyDef[] = [
   },
   {
     name: dav("current-user-privilege-set"),
-    get(r, env) {
-      const mine = ownerOfResource(r) === env.principal;
-      const privileges = mine ? [...OWNER_PRIVILEGES, ...env.registry.privileges] : [dav("read")];
-      return privileges.map((p) => ({ name: dav("privilege"), value: [empty(p)] }));
-    },
+    get: (r, env) =>
+      privilegesOn(r, env.registry.privileges).map((p) => ({ name: dav("privilege"), value: [empty(p)] })),
   },
   {
     name: dav("supported-report-set"),

@@ -15,7 +15,11 @@ import {
   PropertyUpdateError,
   propstatsOf,
   type PropertyOp,
+  type PropertyPlan,
 } from "./property-update.js";
+import type { CollectionRecord } from "../store/collections.js";
+import { updateViewProps } from "../store/shares.js";
+import { PER_USER_PROPERTIES } from "../store/views.js";
 import type { RequestContext, ResourceContext } from "./registry.js";
 import type { ObjectTarget } from "./target.js";
 import { writeExpectation } from "./objects.js";
@@ -41,6 +45,7 @@ export async function proppatch(m: ResourceContext, ops: PropertyOp[]): Promise<
   }
   const col = target.type === "collection" ? target.col : undefined;
   const plan = planPropertyUpdate(m.registry, col?.kind, ops, { current: col });
+  if (col?.view) return viewProppatch(m, col, plan);
   if (col && !plan.failed && plan.outcomes.length) {
     await updateCollectionProps(
       m.ctx.store,
@@ -61,6 +66,55 @@ export async function proppatch(m: ResourceContext, ops: PropertyOp[]): Promise<
   }
   return multistatusResponse(
     renderMultistatus([{ href: target.href, propstats: propstatsOf(plan.outcomes) }]),
+  );
+}
+
+/**
+ * PROPPATCH on a sharee's view: their display name and colour are their own (kept on the view);
+ * any other property is the owner's, which a read-write sharee may change and a read-only one may
+ * not (403 need-privileges, the rest 424: all or nothing still).
+ */
+async function viewProppatch(m: ResourceContext, col: CollectionRecord, plan: PropertyPlan) {
+  const c = plan.change;
+  const own = (name: string) => PER_USER_PROPERTIES.includes(name);
+  const shared = [
+    ...Object.keys(c.setProps),
+    ...c.removeProps,
+    ...Object.keys(c.setDead),
+    ...c.removeDead,
+  ].filter((n) => !own(n));
+  if (!plan.failed && shared.length && col.view!.access !== "read-write") {
+    for (const o of plan.outcomes) {
+      if (shared.includes(o.name)) {
+        o.status = 403;
+        o.error = dav("need-privileges");
+        o.description = `${col.owner} shares this collection read-only: only your own display name and colour can be set here.`;
+      } else o.status = 424;
+    }
+    plan.failed = true;
+  }
+  if (!plan.failed && plan.outcomes.length) {
+    const pick = (names: string[]) => names.filter(own);
+    const mine = Object.fromEntries(Object.entries(c.setProps).filter(([n]) => own(n)));
+    const viewed = await updateViewProps(m.ctx.store, col, mine, pick(c.removeProps));
+    if (shared.length) {
+      const rest = {
+        setProps: Object.fromEntries(Object.entries(c.setProps).filter(([n]) => !own(n))),
+        removeProps: c.removeProps.filter((n) => !own(n)),
+        setDead: c.setDead,
+        removeDead: c.removeDead,
+      };
+      await updateCollectionProps(
+        m.ctx.store,
+        { kind: col.kind, owner: col.owner, name: col.name },
+        rest,
+        viewed,
+        m.ifHeader,
+      );
+    }
+  }
+  return multistatusResponse(
+    renderMultistatus([{ href: m.target.href, propstats: propstatsOf(plan.outcomes) }]),
   );
 }
 

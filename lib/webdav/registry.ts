@@ -67,6 +67,18 @@ interface MethodBase<P> {
    * (a WebDAV-Push registration is a POST of a `push-register` body; another POST is an import).
    */
   accepts?(req: DavRequest): boolean;
+  /**
+   * The privilege the request needs on its resolved target (RFC 3744 §3), checked once before it
+   * runs; undefined: none beyond reaching the URL (the handler checks what it writes). Default:
+   * DAV:read for a safe method, DAV:write for any other.
+   */
+  privilege?(m: MethodContext): string | undefined;
+}
+
+/** The privilege a method needs for a request (its own rule, or the default). */
+export function privilegeOf(def: MethodDef, m: MethodContext): string | undefined {
+  if (def.privilege) return def.privilege(m);
+  return def.safe ? "{DAV:}read" : "{DAV:}write";
 }
 
 /**
@@ -350,6 +362,8 @@ export interface DavModule {
   fixedCollections?: (owner: string) => NewCollection[];
   /** The resourcetype of a collection this module gives a role (an inbox), instead of its kind's. */
   resourcetype?: (col: CollectionRecord) => string | undefined;
+  /** Elements added to a collection's resourcetype (a shared calendar's CS:shared-owner). */
+  markers?: (col: CollectionRecord) => string[];
 }
 
 /**
@@ -370,6 +384,7 @@ function shareMethod(earlier: MethodDef, later: MethodDef): MethodDef {
     accepts: (req) => (earlier.accepts?.(req) ?? true) || (later.accepts?.(req) ?? true),
     member: (req, a, registry) => pick(a, req).member?.(req, a, registry) ?? "meta",
     prepare: (m) => pick(m.address, m.req).prepare?.(m),
+    privilege: (m) => privilegeOf(pick(m.address, m.req), m),
     run: (m, prepared) => pick(m.address, m.req).run(m as ResourceContext, prepared),
   };
 }
@@ -390,6 +405,7 @@ export class Registry {
   private readonly hooks: Hooks[] = [];
   private readonly fixed: ((owner: string) => NewCollection[])[] = [];
   private readonly roles: ((col: CollectionRecord) => string | undefined)[] = [];
+  private readonly markers: ((col: CollectionRecord) => string[])[] = [];
 
   constructor(readonly modules: readonly DavModule[]) {
     const owners = new Map<string, string>();
@@ -410,6 +426,7 @@ export class Registry {
       }
       if (m.fixedCollections) this.fixed.push(m.fixedCollections);
       if (m.resourcetype) this.roles.push(m.resourcetype);
+      if (m.markers) this.markers.push(m.markers);
       for (const r of m.reports ?? []) {
         claim("report", r.name, m.name);
         this.reports.set(r.name, r);
@@ -482,6 +499,11 @@ export class Registry {
       if (t) return t;
     }
     return this.collectionType(col.kind).resourcetype;
+  }
+
+  /** The elements modules add to a collection's resourcetype. */
+  markersOf(col: CollectionRecord): string[] {
+    return this.markers.flatMap((f) => f(col));
   }
 
   /** Every module's plan for a member write, merged (one module rewrites bodies: scheduling). */

@@ -210,12 +210,26 @@ export function homeTarget(kind: CollectionKind, user: string): HomeTarget {
   return { type: "home", href: homeHref(kind, user), kind, user };
 }
 
+/** Where the requester sees a collection: in its owner's home, or (shared with them) in their own. */
+export function colHref(col: CollectionRecord): string {
+  return col.view
+    ? collectionHref(col.kind, col.view.user, col.view.name)
+    : collectionHref(col.kind, col.owner, col.name);
+}
+
+/** Where the requester sees a member of a collection (through their view, when it is shared with them). */
+export function memberHref(col: CollectionRecord, name: string): string {
+  return col.view
+    ? objectHref(col.kind, col.view.user, col.view.name, name)
+    : objectHref(col.kind, col.owner, col.name, name);
+}
+
 export function collectionTarget(col: CollectionRecord): CollectionTarget {
-  return { type: "collection", href: collectionHref(col.kind, col.owner, col.name), col };
+  return { type: "collection", href: colHref(col), col };
 }
 
 export function objectTarget(col: CollectionRecord, obj: ObjectRecord): ObjectTarget {
-  return { type: "object", href: objectHref(col.kind, col.owner, col.name, obj.name), col, obj };
+  return { type: "object", href: memberHref(col, obj.name), col, obj };
 }
 
 /** The ETag a target answers conditions with: an object's, a collection's version, none elsewhere. */
@@ -268,7 +282,7 @@ export async function childrenOf(
       if (nests(r.kind)) return [collectionTarget(await rootFolder(store, r.kind, principal.name))];
       return [homeTarget(r.kind, principal.name)];
     case "home":
-      return (await listCollections(store, r.kind, r.user)).map(collectionTarget);
+      return (await listCollections(store, r.kind, r.user, { views: true })).map(collectionTarget);
     case "collection": {
       const [folders, objects] = await Promise.all([
         nests(r.col.kind) ? listFolders(store, r.col, "children") : [],

@@ -10,6 +10,8 @@ export interface Precondition {
   hrefs?: string[];
   /** Extra child elements by Clark name with text content (e.g. a running task's id). */
   detail?: Record<string, string>;
+  /** Further child elements (need-privileges' resource and privilege). */
+  children?: XmlNode[];
 }
 
 /** A property value: text, nested elements, or raw XML (dead properties stored verbatim). */
@@ -106,6 +108,7 @@ export function renderError(pre: Precondition, message?: string): string {
   const p = w.el(w.root, pre.name);
   for (const href of pre.hrefs ?? []) w.el(p, "{DAV:}href", href);
   for (const [name, text] of Object.entries(pre.detail ?? {})) w.el(p, name, text);
+  for (const node of pre.children ?? []) w.node(p, node);
   if (message) w.el(w.root, clark(NS.SERVER, "message"), message);
   return w.toString();
 }

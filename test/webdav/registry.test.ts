@@ -78,7 +78,7 @@ describe("registry: one registration per method, report, property and kind", () 
   it("RFC 4918 §10.1: the DAV header is the modules' compliance tokens, classes first, each once", () => {
     assert.equal(
       standard.compliance,
-      "1, 2, 3, extended-mkcol, calendar-access, addressbook, calendar-auto-schedule, webdav-push",
+      "1, 2, 3, extended-mkcol, calendar-access, addressbook, calendar-auto-schedule, webdav-push, calendarserver-sharing",
     );
   });
 });
@@ -309,7 +309,7 @@ describe("registry: a module left out takes everything it added with it", () => 
     const options = await calendarsOnly.request("OPTIONS", "/", { user: null });
     assert.equal(
       options.headers.get("dav"),
-      "1, 2, 3, extended-mkcol, calendar-access, calendar-auto-schedule, webdav-push",
+      "1, 2, 3, extended-mkcol, calendar-access, calendar-auto-schedule, webdav-push, calendarserver-sharing",
     );
     const root = await calendarsOnly.request("PROPFIND", "/", {
       headers: { ...XML_HEADERS, depth: "1" },
