@@ -4,10 +4,11 @@
  * its path permit it. Every write honours the locks and PROPFIND lists them, so the server claims
  * DAV class 2.
  */
-import { Locked } from "../errors.js";
+import { Forbidden, Locked } from "../errors.js";
 import { nests } from "../store/folders.js";
 import { allLocks, lockedPathsBelow, locksCovering, lockGuards, type LockRecord } from "../store/locks.js";
-import type { DavModule } from "../webdav/registry.js";
+import { viewed } from "../webdav/access.js";
+import type { DavModule, MethodContext } from "../webdav/registry.js";
 import { dav } from "../xml/names.js";
 import { activeLock, lock, prepareLock, unlock } from "./lock.js";
 import { lockScopeOf, memberScope } from "./scope.js";
@@ -24,6 +25,19 @@ const MAX_LOCKED_BELOW = 50;
 
 const lockable = (a: Address) => a.type === "home" || a.type === "collection" || a.type === "object";
 
+/**
+ * A lock sits on a path, and a shared calendar has two: one taken through a sharee's view would
+ * not bind the owner's path, so locks are taken through the owner's path only.
+ */
+function throughOwnPath(m: MethodContext): string {
+  if (viewed(m.target)) {
+    throw new Forbidden("Locks are not taken on a calendar or address book shared with you, nor in it.", {
+      name: dav("need-privileges"),
+    });
+  }
+  return dav("write-content");
+}
+
 export const locks: DavModule = {
   name: "locks",
   // RFC 4918 §18.2: class 2, now that every write honours the locks and PROPFIND lists them.
@@ -34,10 +48,11 @@ export const locks: DavModule = {
       creates: true,
       xmlBody: { unreadable: 400 },
       prepare: prepareLock,
+      privilege: throughOwnPath,
       run: lock,
     },
     // A lock on a URL with nothing behind it (LOCK's 201) is removed there too.
-    UNLOCK: { allowedOn: lockable, creates: true, run: (m) => unlock(m) },
+    UNLOCK: { allowedOn: lockable, creates: true, privilege: throughOwnPath, run: (m) => unlock(m) },
   },
   properties: [
     {

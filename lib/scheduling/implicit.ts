@@ -74,6 +74,8 @@ const CAL_ADDRESS = /^[a-z][a-z0-9+.-]*:\S/i;
 
 export async function planSchedulingWrite(w: PlannedWrite): Promise<WritePlan | undefined> {
   if (w.col.kind !== "calendar") return undefined;
+  // A sharee writes into the owner's calendar as it is: they schedule from their own calendars.
+  if (w.col.view) return undefined;
   if (isSchedulingBox(w.col)) {
     // Members of an inbox are the server's deliveries (clients may delete them); an outbox has none.
     if (w.op === "put") {

@@ -23,7 +23,14 @@ import {
   type TaskRecord,
 } from "../store/tasks.js";
 import { collectionHref, nests, type Address } from "../webdav/paths.js";
-import type { DavModule, Endpoint, RequestContext, ResourceContext } from "../webdav/registry.js";
+import type {
+  DavModule,
+  Endpoint,
+  MethodContext,
+  RequestContext,
+  ResourceContext,
+} from "../webdav/registry.js";
+import { viewed } from "../webdav/access.js";
 import { runExport } from "./export.js";
 import { runImport } from "./import.js";
 
@@ -346,8 +353,20 @@ const precondition = (task: TaskRecord) =>
 
 const importable = (a: Address) => a.type === "collection" && !nests(a.kind);
 
+/** A task runs as the collection's owner, on their own path: not through a view of a shared one. */
+function ownOnly(m: MethodContext): string {
+  if (viewed(m.target)) {
+    throw new JsonProblem(403, {
+      code: "SharedWithYou",
+      message:
+        "Import and export tasks run on your own calendars and address books, not on one shared with you.",
+    });
+  }
+  return "{DAV:}bind";
+}
+
 export const tasks: DavModule = {
   name: "tasks",
-  methods: { POST: { allowedOn: importable, prepare: prepareImport, run: startImport } },
+  methods: { POST: { allowedOn: importable, prepare: prepareImport, privilege: ownOnly, run: startImport } },
   endpoints: { tasks: tasksEndpoint },
 };

@@ -33,7 +33,7 @@ const WRITE = [dav("write"), dav("write-properties"), dav("write-content"), dav(
 const OWN = [...READ, ...WRITE, dav("read-acl"), SHARE];
 
 /** The collection a target is in or is, when it was reached through a sharee's view. */
-function viewed(t: Target): CollectionRecord | undefined {
+export function viewed(t: Target): CollectionRecord | undefined {
   if (t.type === "collection" || t.type === "object") return t.col.view ? t.col : undefined;
   if (t.type === "unmapped" && t.parent?.type === "collection") return viewed(t.parent);
   return undefined;

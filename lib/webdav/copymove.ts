@@ -22,6 +22,7 @@ import {
   createCollection,
   deleteCollection,
   getCollection,
+  isShared,
   listFolders,
   renameCollection,
   type CollectionRecord,
@@ -31,6 +32,7 @@ import {
   EtagMismatch as StoreEtagMismatch,
   NotFound as StoreNotFound,
   ParentMissing,
+  SharedCollection,
   UidConflict,
 } from "../store/errors.js";
 import { satisfies } from "../store/expectation.js";
@@ -40,7 +42,7 @@ import { transferObject } from "../store/transfer.js";
 import { distinctGuards, type Guard } from "../store/tx.js";
 import { multistatusResponse, renderMultistatus, type MultistatusResponse } from "../xml/multistatus.js";
 import { dav } from "../xml/names.js";
-import { checkAccess } from "./access.js";
+import { checkAccess, requirePrivilege } from "./access.js";
 import { checkName } from "./limits.js";
 import { writeExpectation } from "./objects.js";
 import {
@@ -54,7 +56,7 @@ import {
 } from "./paths.js";
 import type { RequestContext, ResourceContext } from "./registry.js";
 import { depthOf } from "./request.js";
-import { memberHref, type CollectionTarget, type ObjectTarget } from "./target.js";
+import { collectionTarget, memberHref, type CollectionTarget, type ObjectTarget } from "./target.js";
 
 export interface CopyMovePlan {
   destination: Address;
@@ -219,6 +221,8 @@ async function member(
       `The destination collection ${collectionHref(dst.kind, dst.user, dst.collection)} does not exist.`,
     );
   }
+  // Into a calendar shared with the requester: as a PUT there, a new member needs bind.
+  requirePrivilege(collectionTarget(col), dav("bind"));
   if (!t.obj.body) throw new NotFound(`There is no resource at ${t.href}.`);
   const type = m.registry.collectionType(col.kind);
   // The destination's kind decides what it stores, as for a PUT there (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).
@@ -314,6 +318,10 @@ async function collection(
   });
   if (existing && !plan.overwrite)
     throw new PreconditionFailed(`Overwrite: F, and ${addressHref(dst)} exists.`);
+  // A view stands for someone else's collection, and a shared one for its sharees' views: neither is replaced.
+  if (existing && (existing.view || isShared(existing)))
+    throw new SharedCollection("the destination is shared");
+  if (isMove && t.col.view) throw new SharedCollection("a view keeps its name");
   const write = { ctx: m.ctx, user: m.user, kind: dst.kind, owner: dst.user, tokens: m.tokens };
   // What the locks involved must permit: the destination's creation (or its replacement), and for a
   // MOVE the source's removal; one set of guards in the one transaction.

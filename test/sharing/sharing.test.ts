@@ -18,6 +18,8 @@ const cs = (l: string) => clark(NS.CS, l);
 const apple = (l: string) => clark(NS.APPLE, l);
 PASSWORDS.carol = "carol-pw";
 PASSWORDS.dave = "dave-pw";
+// Never shared anything, never given a share.
+PASSWORDS.erin = "erin-pw";
 const server: TestServer = await startTestServer();
 
 const event = (uid: string, summary = uid) =>
@@ -397,10 +399,18 @@ describe("read-only shares, un-sharing and the owner's delete", () => {
       headers: { destination: "/calendars/alice/renamed/" },
     });
     assert.equal(res.status, 409, res.body);
+    assert.match(res.body, /shared/);
     assert.equal(
       (await server.request("PROPFIND", "/calendars/alice/default/", { headers: { depth: "0" } })).status,
       207,
     );
+    const daves = await accept("dave", "/calendars/alice/default/");
+    const moved = await server.request("MOVE", daves, {
+      user: "dave",
+      headers: { destination: "/calendars/dave/mine/" },
+    });
+    assert.equal(moved.status, 409, moved.body);
+    assert.equal((await server.request("PROPFIND", daves, { user: "dave", headers: { depth: "0" } })).status, 207);
     await share("alice", "/calendars/alice/default/", [], ["/principals/dave/"]);
   });
 });
@@ -457,11 +467,11 @@ describe("a user who was never shared anything (RFC 3744 §7.1.1)", () => {
         const b = bodies[method];
         const headers: Record<string, string> = {
           depth: "0",
-          destination: "/calendars/dave/default/copied/",
+          destination: "/calendars/erin/default/copied/",
           "lock-token": "<urn:uuid:00000000-0000-0000-0000-000000000000>",
           ...(b ? { "content-type": b[0] } : {}),
         };
-        const res = await server.request(method, path, { user: "dave", headers, body: b?.[1] });
+        const res = await server.request(method, path, { user: "erin", headers, body: b?.[1] });
         assert.equal(res.status, 403, `${method} ${path}: ${res.status} ${res.body}`);
         if (method !== "HEAD")
           assert.ok(errorConditions(res.body).includes(dav("need-privileges")), `${method} ${path}`);
@@ -470,6 +480,132 @@ describe("a user who was never shared anything (RFC 3744 §7.1.1)", () => {
     }
     assert.deepEqual(await members("alice", "/calendars/alice/default/"), before);
     assert.deepEqual(await members("bob", "/calendars/bob/alice-default/"), before);
-    assert.ok(!(await members("dave", "/calendars/dave/")).some((h) => h.startsWith("alice")));
+    assert.deepEqual(await members("erin", "/calendars/erin/"), ["default/", "inbox/", "outbox/"]);
+  });
+});
+
+const vcard = (uid: string, fn: string) =>
+  ["BEGIN:VCARD", "VERSION:3.0", `UID:${uid}`, `FN:${fn}`, `N:${fn};;;;`, "END:VCARD", ""].join("\r\n");
+
+describe("address books, reports and the other methods through a view", () => {
+  it("RFC 6352: an address book shared read-write takes vCards through the view; multiget and addressbook-query answer with the sharee's hrefs", async () => {
+    await share("alice", "/addressbooks/alice/default/", [["bob", "read-write"]]);
+    const reply = await server.request("POST", "/addressbooks/bob/", {
+      user: "bob",
+      headers: XML_HEADERS,
+      body: replyBody("/addressbooks/alice/default/", true),
+    });
+    assert.equal(reply.status, 200, reply.body);
+    const view = "/addressbooks/bob/alice-default/";
+    const put1 = await server.request("PUT", `${view}c1.vcf`, {
+      user: "bob",
+      headers: { "content-type": "text/vcard" },
+      body: vcard("c1", "Carla Shared"),
+    });
+    assert.equal(put1.status, 201, put1.body);
+    assert.equal((await server.request("GET", "/addressbooks/alice/default/c1.vcf")).status, 200);
+    const multiget = await server.request("REPORT", view, {
+      user: "bob",
+      headers: { ...XML_HEADERS, depth: "1" },
+      body: `<?xml version="1.0"?><CR:addressbook-multiget xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><CR:address-data/></D:prop><D:href>${view}c1.vcf</D:href></CR:addressbook-multiget>`,
+    });
+    assert.equal(multiget.status, 207, multiget.body);
+    const got = parseMultistatus(multiget.body);
+    assert.deepEqual(
+      got.map((r) => r.href),
+      [`${view}c1.vcf`],
+    );
+    assert.match(mustProp(got[0], clark(NS.CARDDAV, "address-data")).text, /FN:Carla Shared/);
+    const query = await server.request("REPORT", view, {
+      user: "bob",
+      headers: { ...XML_HEADERS, depth: "1" },
+      body: `<?xml version="1.0"?><CR:addressbook-query xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/></D:prop><CR:filter><CR:prop-filter name="FN"><CR:text-match>Carla</CR:text-match></CR:prop-filter></CR:filter></CR:addressbook-query>`,
+    });
+    assert.equal(query.status, 207, query.body);
+    assert.deepEqual(
+      parseMultistatus(query.body).map((r) => r.href),
+      [`${view}c1.vcf`],
+    );
+  });
+
+  it("a read-only sharee cannot COPY into the view (403 need-privileges bind), nor LOCK through it, nor replace it with a collection", async () => {
+    await share("alice", "/calendars/alice/default/", [["/principals/dave/", "read"]]);
+    const view = await accept("dave", "/calendars/alice/default/");
+    assert.equal((await put("dave", "/calendars/dave/default/mine.ics", event("dave-mine"))).status, 201);
+    const copy = await server.request("COPY", "/calendars/dave/default/mine.ics", {
+      user: "dave",
+      headers: { destination: `${view}mine.ics` },
+    });
+    assert.equal(copy.status, 403, copy.body);
+    assert.ok(errorConditions(copy.body).includes(dav("need-privileges")));
+    const lock = await server.request("LOCK", `${view}a2.ics`, {
+      user: "dave",
+      headers: { ...XML_HEADERS, timeout: "Second-60" },
+      body: '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+    });
+    assert.equal(lock.status, 403, lock.body);
+    const over = await server.request("COPY", "/calendars/dave/default/", {
+      user: "dave",
+      headers: { destination: view, overwrite: "T" },
+    });
+    assert.equal(over.status, 409, over.body);
+    // A copy out of the view into the sharee's own calendar is a read, and allowed.
+    const out = await server.request("COPY", `${view}a2.ics`, {
+      user: "dave",
+      headers: { destination: "/calendars/dave/default/a2-copy.ics" },
+    });
+    assert.equal(out.status, 201, out.body);
+    assert.deepEqual((await members("alice", "/calendars/alice/default/")).includes("mine.ics"), false);
+  });
+
+  it("draft-pot-webdav-resource-sharing §5.3: DAV:share-resource shares and un-shares too", async () => {
+    const made = await server.request("MKCALENDAR", "/calendars/bob/team/", { user: "bob" });
+    assert.equal(made.status, 201);
+    const body = (access: string) =>
+      `<?xml version="1.0"?><D:share-resource xmlns:D="DAV:"><D:sharee><D:href>mailto:carol@example.com</D:href><D:share-access><D:${access}/></D:share-access></D:sharee></D:share-resource>`;
+    const res = await server.request("POST", "/calendars/bob/team/", {
+      user: "bob",
+      headers: XML_HEADERS,
+      body: body("read"),
+    });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(await accept("carol", "/calendars/bob/team/"), "/calendars/carol/bob-team/");
+    const gone = await server.request("POST", "/calendars/bob/team/", {
+      user: "bob",
+      headers: XML_HEADERS,
+      body: body("no-access"),
+    });
+    assert.equal(gone.status, 200);
+    const after = await server.request("PROPFIND", "/calendars/carol/bob-team/", {
+      user: "carol",
+      headers: { depth: "0" },
+    });
+    assert.equal(after.status, 404);
+  });
+
+  it("bad sharing requests are 4xx with a reason: an unknown sharee, oneself, an inbox, a malformed body", async () => {
+    const cases: [string, string, number, RegExp][] = [
+      ["/calendars/alice/default/", shareBody([["mailto:nobody@example.com", "read"]]), 403, /not a user/],
+      ["/calendars/alice/default/", shareBody([["/principals/alice/", "read"]]), 403, /owner/],
+      ["/calendars/alice/inbox/", shareBody([["/principals/bob/", "read"]]), 403, /Only a calendar/],
+      [
+        "/calendars/alice/default/",
+        "<CS:share xmlns:CS='http://calendarserver.org/ns/'><CS:set/></CS:share>",
+        400,
+        /href/,
+      ],
+      [
+        "/calendars/alice/default/",
+        "<CS:share xmlns:CS='http://calendarserver.org/ns/'>",
+        400,
+        /well-formed/,
+      ],
+      ["/calendars/alice/", replyBody("/calendars/bob/default/", true), 404, /shared with you/],
+    ];
+    for (const [path, body, status, reason] of cases) {
+      const res = await server.request("POST", path, { headers: XML_HEADERS, body });
+      assert.equal(res.status, status, `${path} ${body}: ${res.body}`);
+      assert.match(res.body, reason);
+    }
   });
 });
