@@ -19,6 +19,7 @@ import {
   ScheduleTagMismatch,
   StoreError,
   UidChanged,
+  ReadOnlyShare,
   SharedCollection,
   UidConflict,
 } from "./store/errors.js";
@@ -216,6 +217,11 @@ export function fromStoreError(err: unknown, ctx: ErrorContext = {}): unknown {
     return new Conflict(
       "This collection is shared: it keeps its URL while anyone shares it. Un-share it first, or copy it instead.",
     );
+  }
+  if (err instanceof ReadOnlyShare) {
+    return new Forbidden("This calendar or address book is now shared with you read-only.", {
+      name: dav("need-privileges"),
+    });
   }
   if (err instanceof ShareRefused) return new Forbidden(`This cannot be shared: ${err.message}.`);
   if (err instanceof InvalidSyncToken) return new Forbidden(err.message, { name: dav("valid-sync-token") });

@@ -446,6 +446,13 @@ export function recordChanges(
       equals("seq", { N: String(col.seq) }),
       equals("id", { S: col.id }),
       ...(lockFree ? [equals("lockedUntil", { N: String(col.lockedUntil) })] : []),
+      // Through a sharee's view: their grant still stands, read-write, in the same transaction.
+      ...(col.view
+        ? [
+            pathEquals(["shares", col.view.user, "access"], { S: "read-write" }),
+            pathEquals(["shares", col.view.user, "view"], { S: col.view.name }),
+          ]
+        : []),
     ),
   );
   changes.forEach((c, i) =>

@@ -79,5 +79,8 @@ export class ConcurrentModification extends StoreError {}
 /** The sync token does not name a known point of this collection's change log. */
 export class InvalidSyncToken extends StoreError {}
 
+/** A write through a sharee's view whose grant is (now) read-only. */
+export class ReadOnlyShare extends StoreError {}
+
 /** The collection is shared with other users: it cannot be renamed while their views point at it. */
 export class SharedCollection extends StoreError {}

@@ -28,6 +28,7 @@ import {
   ScheduleTagMismatch,
   NotFound,
   ParentMissing,
+  ReadOnlyShare,
   UidChanged,
   UidConflict,
 } from "./errors.js";
@@ -530,6 +531,8 @@ class Rounds {
     if (!this.col || (this.collectionId !== undefined && this.col.id !== this.collectionId)) {
       throw new ParentMissing("the collection does not exist");
     }
+    // The grant was made read-only since the request's privileges were checked.
+    if (this.col.view && this.col.view.access !== "read-write") throw new ReadOnlyShare("read-only");
     return this.col;
   }
 
@@ -586,8 +589,9 @@ class Rounds {
       // left it, and the member's own condition held, so the member is as this round read it.
       // The next round starts from both, at once (one transaction instead of two reads and a wait).
       // (The log entry at the next sequence number is the winner's too: its part fails with it.)
-      if (failed.parts.every((p) => p === "sequence" || p === "change")) {
-        this.col = { ...collectionFromItem(failed.old("sequence")!), view: stale.view };
+      // (Through a view the grant may be what failed: that round reads the view again.)
+      if (!stale.view && failed.parts.every((p) => p === "sequence" || p === "change")) {
+        this.col = collectionFromItem(failed.old("sequence")!);
         this.known = read;
         return RETRY_NOW;
       }
