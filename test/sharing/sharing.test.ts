@@ -410,7 +410,10 @@ describe("read-only shares, un-sharing and the owner's delete", () => {
       headers: { destination: "/calendars/dave/mine/" },
     });
     assert.equal(moved.status, 409, moved.body);
-    assert.equal((await server.request("PROPFIND", daves, { user: "dave", headers: { depth: "0" } })).status, 207);
+    assert.equal(
+      (await server.request("PROPFIND", daves, { user: "dave", headers: { depth: "0" } })).status,
+      207,
+    );
     await share("alice", "/calendars/alice/default/", [], ["/principals/dave/"]);
   });
 });
