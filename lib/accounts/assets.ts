@@ -10,6 +10,8 @@ form.inline{display:inline-flex;gap:.4rem;flex-wrap:wrap;margin:0}input[type=tex
 button{font:inherit;padding:.35rem .8rem;border-radius:.4rem;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}
 button.quiet{background:transparent;color:var(--accent)}button.danger{border-color:#c62828;background:transparent;color:#c62828}
 .note{background:color-mix(in srgb,var(--accent) 12%,transparent);padding:.6rem .8rem;border-radius:.4rem}.error{background:color-mix(in srgb,#c62828 15%,transparent);padding:.6rem .8rem;border-radius:.4rem}
+.shares{flex:1 1 100%;display:flex;flex-direction:column;gap:.4rem}.share{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+select{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:.4rem;background:var(--bg);color:var(--fg)}
 .secret{font-family:ui-monospace,monospace;font-size:1.05rem;word-break:break-all}.mute{color:var(--mute)}label{display:block;margin:.5rem 0 .2rem}
 `;
 

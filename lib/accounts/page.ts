@@ -3,7 +3,9 @@
  * Users log in with their main password (a form, with the same per-user slow-down as DAV logins),
  * then see their calendars and address books with their URLs and sizes, create, rename and delete
  * them (through the server's own MKCALENDAR, MKCOL, PROPPATCH and DELETE, so the same rules and
- * errors apply), manage app passwords, change the main password, and download an Apple profile.
+ * errors apply), share them with other users and answer what others share with them (through
+ * the server's own CS:share and CS:invite-reply POSTs), manage app passwords, change the main
+ * password, and download an Apple profile.
  * Every form carries a CSRF token; a cross-site POST is refused; the Content-Security-Policy
  * allows no inline script or style.
  */
@@ -15,6 +17,8 @@ import { ensureProvisioned } from "../auth/provision.js";
 import { mediaType, type DavRequest, type DavResponse } from "../http/message.js";
 import { listAppPasswords, revokeAppPassword } from "../store/app-passwords.js";
 import { listCollections, type CollectionRecord } from "../store/collections.js";
+import { listInvitations, type Invitation } from "../store/shares.js";
+import type { ShareGrant } from "../store/views.js";
 import type { CollectionKind } from "../store/keys.js";
 import { NotFound } from "../store/errors.js";
 import { sleep } from "../store/transact.js";
@@ -27,7 +31,7 @@ import {
   type UserRecord,
 } from "../store/users.js";
 import type { DavContext } from "../webdav/context.js";
-import { collectionHref, principalHref } from "../webdav/paths.js";
+import { collectionHref, homeHref, principalHref } from "../webdav/paths.js";
 import type { PublicEndpoint, Registry } from "../webdav/registry.js";
 import { originOf } from "../webdav/request.js";
 import { STYLE, SCRIPT } from "./assets.js";
@@ -193,18 +197,21 @@ async function home(
   const hidden = `<input type="hidden" name="csrf" value="${esc(csrf)}">`;
   const copy = (text: string) => `<button type="button" class="quiet" data-copy="${esc(text)}">Copy</button>`;
   const sections: string[] = [];
+  const views: CollectionRecord[] = [];
   for (const [kind, title] of Object.entries(KINDS) as [keyof typeof KINDS, string][]) {
     const own = m.registry.collectionType(kind).resourcetype;
+    const all = await listCollections(m.ctx.store, kind, user.name, { views: true });
+    // Others' collections shared with the user are listed apart: deleting one only leaves the share.
+    views.push(...all.filter((c) => c.view));
     // The collections clients list (not the scheduling inbox and outbox).
-    const cols = (await listCollections(m.ctx.store, kind, user.name)).filter(
-      (c) => m.registry.resourcetypeOf(c) === own,
-    );
+    const cols = all.filter((c) => !c.view && m.registry.resourcetypeOf(c) === own);
     const rows = cols.map((c) => collectionRow(c, origin, hidden, copy)).join("");
     sections.push(`<h2>${title}</h2>${rows || `<p class="mute">None yet.</p>`}
 <form method="post" action="/account/create" class="inline">${hidden}<input type="hidden" name="kind" value="${kind}">
 <input type="text" name="name" placeholder="url-name" pattern="[A-Za-z0-9._\\-]{1,64}" required aria-label="Name in the URL">
 <input type="text" name="displayname" placeholder="Display name" aria-label="Display name"><button type="submit">Create</button></form>`);
   }
+  sections.push(sharedWithYou(await listInvitations(m.ctx.store, user.name), views, origin, hidden, copy));
   const passwords = await listAppPasswords(m.ctx.store, user.name);
   const pwRows = passwords
     .map(
@@ -245,10 +252,56 @@ function collectionRow(
         ? `${(c.bytes / 1024).toFixed(1)} KB`
         : `${(c.bytes / 1048576).toFixed(1)} MB`;
   const id = `${esc(c.kind)}:${esc(c.name)}`;
+  const target = `<input type="hidden" name="target" value="${id}">`;
+  const shares = Object.entries(c.shares ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(
+      ([
+        sharee,
+        g,
+      ]) => `<div class="share"><span>Shared with <strong>${esc(sharee)}</strong></span><span class="mute">${ACCESS[g.access]}, ${esc(g.status)}</span>
+<form method="post" action="/account/unshare" class="inline">${hidden}${target}<input type="hidden" name="sharee" value="${esc(sharee)}"><button type="submit" class="danger">Stop sharing</button></form></div>`,
+    )
+    .join("");
   return `<div class="row"><span class="name">${esc(label)}</span><span class="mute">${size}</span>
 <span class="url">${esc(url)}</span>${copy(url)}
-<form method="post" action="/account/rename" class="inline">${hidden}<input type="hidden" name="target" value="${id}"><input type="text" name="displayname" value="${esc(label)}" aria-label="New display name"><button type="submit" class="quiet">Rename</button></form>
-<form method="post" action="/account/delete" class="inline">${hidden}<input type="hidden" name="target" value="${id}"><button type="submit" class="danger">Delete</button></form></div>`;
+<form method="post" action="/account/rename" class="inline">${hidden}${target}<input type="text" name="displayname" value="${esc(label)}" aria-label="New display name"><button type="submit" class="quiet">Rename</button></form>
+<form method="post" action="/account/delete" class="inline">${hidden}${target}<button type="submit" class="danger">Delete</button></form>
+<div class="shares">${shares}<form method="post" action="/account/share" class="inline">${hidden}${target}<input type="text" name="sharee" placeholder="User name or e-mail" required aria-label="Share ${esc(label)} with (user name or e-mail)"><select name="access" aria-label="Access"><option value="read">${ACCESS.read}</option><option value="read-write">${ACCESS["read-write"]}</option></select><button type="submit" class="quiet">Share</button></form></div></div>`;
+}
+
+const ACCESS: Record<ShareGrant["access"], string> = { read: "read-only", "read-write": "read-write" };
+const KIND_NAME: Record<string, string> = { calendar: "calendar", addressbook: "address book" };
+
+/** The hidden fields naming an owner's shared collection (for an answer to its invitation). */
+const sharedRef = (r: Pick<CollectionRecord, "kind" | "owner" | "name">) =>
+  `<input type="hidden" name="kind" value="${esc(r.kind)}"><input type="hidden" name="owner" value="${esc(r.owner)}"><input type="hidden" name="name" value="${esc(r.name)}">`;
+
+/** Invitations waiting for the user's answer, and the shares they accepted (each with Leave). */
+function sharedWithYou(
+  invitations: Invitation[],
+  views: CollectionRecord[],
+  origin: string,
+  hidden: string,
+  copy: (t: string) => string,
+): string {
+  const reply = (r: Invitation | CollectionRecord, answer: string, label: string, cls = "") =>
+    `<form method="post" action="/account/reply" class="inline">${hidden}${sharedRef(r)}<input type="hidden" name="answer" value="${answer}"><button type="submit"${cls ? ` class="${cls}"` : ""}>${label}</button></form>`;
+  const invited = invitations.map(
+    (
+      i,
+    ) => `<div class="row"><span class="name">${esc(i.title)}</span><span class="mute">${KIND_NAME[i.kind]} of ${esc(i.owner)}, ${ACCESS[i.access]}, invited ${esc(i.since.slice(0, 10))}</span>
+${reply(i, "accept", "Accept")}${reply(i, "decline", "Decline", "danger")}</div>`,
+  );
+  const accepted = views.map((c) => {
+    const view = c.view!;
+    const url = origin + collectionHref(c.kind, view.user, view.name);
+    const label = view.props["{DAV:}displayname"] || c.props["{DAV:}displayname"] || c.name;
+    return `<div class="row"><span class="name">${esc(label)}</span><span class="mute">${KIND_NAME[c.kind]} of ${esc(c.owner)}, ${ACCESS[view.access]}</span>
+<span class="url">${esc(url)}</span>${copy(url)}
+${reply(c, "leave", "Leave", "danger")}</div>`;
+  });
+  return `<h2>Shared with you</h2>${[...invited, ...accepted].join("") || `<p class="mute">Nothing yet.</p>`}`;
 }
 
 /** A request to the server's own DAV methods, as the logged-in user. */
@@ -356,6 +409,68 @@ async function act(
       const res = await m.dav(davRequest("DELETE", collectionHref(t.kind, user.name, t.name)), user);
       const err = problem(res);
       return err ? after({ error: err }, res.status) : after({ note: `Deleted ${t.name}.` });
+    }
+    case "share":
+    case "unshare": {
+      const t = target();
+      const sharee = (f.get("sharee") ?? "").trim();
+      const access = f.get("access") === "read-write" ? "read-write" : "read";
+      if (!t || !sharee) return after({ error: "Name the user to share with." }, 400);
+      // Stop sharing names the grant's user by principal URL (a user name may hold an "@"). Typed in
+      // to share: an e-mail address is a mailto: href (a `%` in it kept literal), else as given.
+      const href =
+        action === "unshare"
+          ? principalHref(sharee)
+          : sharee.includes("@")
+            ? `mailto:${sharee.replace(/^mailto:/i, "").replace(/%/g, "%25")}`
+            : sharee;
+      const change =
+        action === "share"
+          ? `<CS:set><D:href>${escXml(href)}</D:href><CS:${access}/></CS:set>`
+          : `<CS:remove><D:href>${escXml(href)}</D:href></CS:remove>`;
+      const res = await m.dav(
+        davRequest(
+          "POST",
+          collectionHref(t.kind, user.name, t.name),
+          `<CS:share xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/">${change}</CS:share>`,
+        ),
+        user,
+      );
+      const err = problem(res);
+      if (err) return after({ error: err }, res.status);
+      if (action === "unshare") return after({ note: `${t.name} is no longer shared with ${sharee}.` });
+      const waits = m.ctx.config.shareAutoAccept ? "" : " They see it once they accept the invitation.";
+      return after({ note: `Shared ${t.name} with ${sharee} (${ACCESS[access]}).${waits}` });
+    }
+    case "reply": {
+      const kind = f.get("kind");
+      const owner = f.get("owner") ?? "";
+      const name = f.get("name") ?? "";
+      const answer = f.get("answer");
+      if (
+        (kind !== "calendar" && kind !== "addressbook") ||
+        !USER_NAME.test(owner) ||
+        !name ||
+        (answer !== "accept" && answer !== "decline" && answer !== "leave")
+      )
+        return after({ error: "Nothing to answer." }, 400);
+      // Leaving is declining a share already accepted: the view goes, the owner's collection stays
+      // (it never deletes a collection of the user's own, whatever the names in their home).
+      const accept = answer === "accept";
+      const res = await m.dav(
+        davRequest(
+          "POST",
+          homeHref(kind, user.name),
+          `<CS:invite-reply xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:href>${escXml(principalHref(owner))}</D:href>${accept ? "<CS:invite-accepted/>" : "<CS:invite-declined/>"}<CS:hosturl><D:href>${escXml(collectionHref(kind, owner, name))}</D:href></CS:hosturl></CS:invite-reply>`,
+        ),
+        user,
+      );
+      const err = problem(res);
+      if (err) return after({ error: err }, res.status);
+      const what = `${owner}’s ${KIND_NAME[kind]} ${name}`;
+      return after({
+        note: accept ? `Accepted ${what}.` : answer === "leave" ? `You left ${what}.` : `Declined ${what}.`,
+      });
     }
     case "app-password": {
       try {

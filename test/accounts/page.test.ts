@@ -2,8 +2,9 @@
  * The account page over HTTP: form login with a signed, HttpOnly, SameSite=Strict session cookie;
  * CSRF tokens on every form and cross-site POSTs refused; a strict CSP and no inline script; the
  * user's collections with their URLs, created, renamed and deleted through the DAV core (its
- * errors shown); app passwords made and revoked; the main password changed (ending old sessions);
- * the Apple profile downloaded.
+ * errors shown); collections shared with other users and invitations answered (accept, decline,
+ * leave) through the sharing protocol; app passwords made and revoked; the main password changed
+ * (ending old sessions); the Apple profile downloaded.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -196,6 +197,156 @@ describe("the account page", () => {
       ["com.apple.caldav.account", "com.apple.carddav.account"],
     );
     assert.equal(root.PayloadContent[0].CalDAVHostName, "127.0.0.1");
+  });
+
+  it("shares a calendar with another user, who accepts it on their page; stopping the share removes their view", async () => {
+    const { cookie: alice } = await login();
+    let res = await post(alice, "share", { target: "calendar:default", sharee: "bob", access: "read-write" });
+    assert.equal(res.status, 200, res.body);
+    assert.match(res.body, /class="note">Shared default with bob \(read-write\)/);
+    assert.match(res.body, /Shared with <strong>bob<\/strong><\/span><span class="mute">read-write, pending/);
+    assert.match(res.body, /action="\/account\/unshare"/);
+    assert.match(res.body, /<form method="post" action="\/account\/share" class="inline">/);
+
+    const { cookie: bob } = await login("bob", "bob-pw");
+    let home = await send("GET", "/account/", { cookie: bob });
+    assert.match(home.body, /<h2>Shared with you<\/h2>/);
+    assert.match(home.body, /calendar of alice, read-write, invited/);
+    assert.match(home.body, /name="answer" value="accept"><button type="submit">Accept<\/button>/);
+    assert.match(home.body, /name="answer" value="decline"><button type="submit" class="danger">Decline/);
+    const view = "/calendars/bob/alice-default/";
+    const propfind = () => server.request("PROPFIND", view, { user: "bob", headers: { depth: "0" } });
+    assert.equal((await propfind()).status, 404, "not in bob's home before he accepts");
+
+    res = await post(bob, "reply", { kind: "calendar", owner: "alice", name: "default", answer: "accept" });
+    assert.equal(res.status, 200, res.body);
+    assert.match(res.body, /Accepted alice’s calendar default/);
+    assert.doesNotMatch(res.body, /value="accept"/, "the invitation is answered");
+    assert.match(res.body, new RegExp(`<span class="url">${server.url}${view}</span>`));
+    assert.match(res.body, /name="answer" value="leave"><button type="submit" class="danger">Leave/);
+    assert.doesNotMatch(
+      res.body,
+      /name="target" value="calendar:alice-default"/,
+      "a view gets neither Delete nor Rename nor Share of bob's own",
+    );
+    assert.equal((await propfind()).status, 207);
+    const listing = await server.request("PROPFIND", "/calendars/bob/", {
+      user: "bob",
+      headers: { depth: "1" },
+    });
+    assert.match(listing.body, /\/calendars\/bob\/alice-default\//);
+    assert.match((await send("GET", "/account/", { cookie: alice })).body, /read-write, accepted/);
+
+    res = await post(alice, "unshare", { target: "calendar:default", sharee: "bob" });
+    assert.equal(res.status, 200, res.body);
+    assert.match(res.body, /default is no longer shared with bob/);
+    assert.doesNotMatch(res.body, /Shared with <strong>bob/);
+    assert.equal((await propfind()).status, 404, "bob's view is gone");
+    home = await send("GET", "/account/", { cookie: bob });
+    assert.doesNotMatch(home.body, /alice-default/);
+    assert.match(home.body, /<h2>Shared with you<\/h2><p class="mute">Nothing yet\.<\/p>/);
+  });
+
+  it("refuses an unknown sharee, the owner themselves or no sharee with a message (4xx, not 500)", async () => {
+    const { cookie } = await login();
+    let res = await post(cookie, "share", { target: "calendar:default", sharee: "nobody", access: "read" });
+    assert.equal(res.status, 403);
+    assert.match(res.body, /class="error">403: nobody is not a user of this server/);
+    res = await post(cookie, "share", { target: "calendar:default", sharee: "no%zz@example.com" });
+    assert.equal(res.status, 403, "an address that is no user, with a stray % in it");
+    assert.match(res.body, /class="error">403: mailto:no%25zz@example\.com is not a user/);
+    res = await post(cookie, "share", { target: "calendar:default", sharee: "alice" });
+    assert.equal(res.status, 403);
+    assert.match(res.body, /class="error">403: A collection is always shared with its owner/);
+    res = await post(cookie, "share", { target: "calendar:default", sharee: " " });
+    assert.equal(res.status, 400);
+    assert.match(res.body, /class="error">Name the user to share with/);
+    res = await post(cookie, "share", { target: "calendar:inbox", sharee: "bob" });
+    assert.equal(res.status, 403, "the scheduling inbox is not shared");
+    res = await post(cookie, "reply", { kind: "calendar", owner: "bob", name: "default", answer: "accept" });
+    assert.equal(res.status, 404, "nothing of bob's is shared with alice");
+    assert.match(res.body, /class="error">404: /);
+  });
+
+  it("shares an address book by e-mail; the sharee declines, is invited again, accepts and leaves (the owner's stays)", async () => {
+    const { cookie: alice } = await login();
+    let res = await post(alice, "create", { kind: "addressbook", name: "club", displayname: "Club <&>" });
+    assert.equal(res.status, 200, res.body);
+    res = await post(alice, "share", {
+      target: "addressbook:club",
+      sharee: "bob@example.com",
+      access: "read",
+    });
+    assert.equal(res.status, 200, res.body);
+    assert.match(res.body, /Shared with <strong>bob<\/strong><\/span><span class="mute">read-only, pending/);
+    const { cookie: bob } = await login("bob", "bob-pw");
+    const home = await send("GET", "/account/", { cookie: bob });
+    assert.match(
+      home.body,
+      /<span class="name">Club &lt;&amp;&gt;<\/span><span class="mute">address book of alice, read-only/,
+    );
+    res = await post(bob, "reply", { kind: "addressbook", owner: "alice", name: "club", answer: "decline" });
+    assert.equal(res.status, 200, res.body);
+    assert.match(res.body, /Declined alice’s address book club/);
+    assert.match((await send("GET", "/account/", { cookie: alice })).body, /read-only, declined/);
+
+    await post(alice, "share", { target: "addressbook:club", sharee: "bob", access: "read" });
+    res = await post(bob, "reply", { kind: "addressbook", owner: "alice", name: "club", answer: "accept" });
+    assert.equal(res.status, 200, res.body);
+    const view = "/addressbooks/bob/alice-club/";
+    const propfind = () => server.request("PROPFIND", view, { user: "bob", headers: { depth: "0" } });
+    assert.equal((await propfind()).status, 207);
+    res = await post(bob, "reply", { kind: "addressbook", owner: "alice", name: "club", answer: "leave" });
+    assert.equal(res.status, 200, res.body);
+    assert.match(res.body, /You left alice’s address book club/);
+    assert.equal((await propfind()).status, 404, "the view is gone");
+    assert.ok(
+      await getCollection(server.ctx.store, { kind: "addressbook", owner: "alice", name: "club" }),
+      "alice's address book stays",
+    );
+    assert.match((await send("GET", "/account/", { cookie: alice })).body, /read-only, declined/);
+  });
+
+  it("with shareAutoAccept the shared calendar is in the sharee's home and on their page at once", async () => {
+    const auto = await startTestServer({ shareAutoAccept: true });
+    const as = async (user: string) => {
+      const res = await fetch(`${auto.url}/account/login`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ user, password: `${user}-pw` }).toString(),
+        redirect: "manual",
+      });
+      const cookie = res.headers.get("set-cookie")!.split(";")[0];
+      const get = async () => (await fetch(`${auto.url}/account/`, { headers: { cookie } })).text();
+      return { cookie, get };
+    };
+    const alice = await as("alice");
+    const res = await fetch(`${auto.url}/account/share`, {
+      method: "POST",
+      headers: { cookie: alice.cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        csrf: csrfOf(await alice.get()),
+        target: "calendar:default",
+        sharee: "bob",
+        access: "read",
+      }).toString(),
+    });
+    const body = await res.text();
+    assert.equal(res.status, 200, body);
+    assert.doesNotMatch(body, /once they accept/);
+    assert.match(body, /read-only, accepted/);
+    const bobs = await (await as("bob")).get();
+    assert.match(bobs, new RegExp(`<span class="url">${auto.url}/calendars/bob/alice-default/</span>`));
+    assert.doesNotMatch(bobs, /value="accept"/, "no invitation to answer");
+    assert.equal(
+      (
+        await auto.request("PROPFIND", "/calendars/bob/alice-default/", {
+          user: "bob",
+          headers: { depth: "0" },
+        })
+      ).status,
+      207,
+    );
   });
 
   it("changes the main password (the current one is required; other sessions end)", async () => {

@@ -1,8 +1,8 @@
 /**
  * The account page in a real headless Chromium (Debian's `chromium`, driven by puppeteer-core):
- * log in, create a calendar, create and revoke an app password, download the Apple profile; a
- * form posted from another site is refused; nothing the CSP would block is on the page (any
- * violation is recorded and fails the test). Screenshots at desktop and phone width go to the
+ * log in, create a calendar and share it, create and revoke an app password, download the Apple
+ * profile; a form posted from another site is refused; nothing the CSP would block is on the page
+ * (any violation is recorded and fails the test). Screenshots at desktop and phone width go to the
  * temporary directory named in the test's diagnostics.
  */
 import assert from "node:assert/strict";
@@ -59,7 +59,7 @@ async function submit(page: Page, selector: string) {
 if (!browser) clientMissing("chromium", "apt-get install -y --no-install-recommends chromium");
 else
   describe("the account page in headless Chromium", () => {
-    it("log in, create a calendar, create and revoke an app password, download the profile; the CSP blocks nothing", async (t) => {
+    it("log in, create and share a calendar, create and revoke an app password, download the profile; the CSP blocks nothing", async (t) => {
       const { page, violations } = await newPage();
       await page.setViewport({ width: 1280, height: 900 });
       await page.goto(`${server.url}/account/`, { waitUntil: "load" });
@@ -73,6 +73,23 @@ else
       await submit(page, 'form[action="/account/create"] button');
       assert.match(await page.$eval(".note", (n) => n.textContent ?? ""), /Created Garden/);
       assert.ok(await getCollection(server.ctx.store, { kind: "calendar", owner: "alice", name: "garden" }));
+
+      // The new calendar's share form is on screen; sharing it with bob lists him as invited.
+      const shareForm = 'form[action="/account/share"]:has(input[name=target][value="calendar:garden"])';
+      const box = await (await page.$(`${shareForm} input[name=sharee]`))?.boundingBox();
+      assert.ok(box && box.width > 0 && box.height > 0, "the share form is visible");
+      await page.type(`${shareForm} input[name=sharee]`, "bob");
+      await page.select(`${shareForm} select[name=access]`, "read-write");
+      await submit(page, `${shareForm} button`);
+      assert.match(
+        await page.$eval(".note", (n) => n.textContent ?? ""),
+        /Shared garden with bob \(read-write\)/,
+      );
+      assert.equal(
+        (await getCollection(server.ctx.store, { kind: "calendar", owner: "alice", name: "garden" }))?.shares
+          ?.bob?.status,
+        "pending",
+      );
 
       await page.type('form[action="/account/app-password"] input[name=name]', "Test phone");
       await submit(page, 'form[action="/account/app-password"] button');
