@@ -77,54 +77,29 @@ async function freeViewName(store: Store, col: CollectionRecord, user: string): 
   }
 }
 
-/** Parts adding the sharee's view `name` of `col` (its name must be free) and logging it in their home. */
-async function addView(
+/**
+ * Parts adding the sharee's view `name` of `col` (its name must be free; their invitation goes) or
+ * removing it (if it is still that view), each logged in the sharee's home.
+ */
+async function viewParts(
   store: Store,
   tx: WriteTx,
+  op: "put" | "delete",
   col: CollectionRecord,
   user: string,
   name: string,
   now: string,
 ): Promise<void> {
-  tx.put(
-    "view",
-    {
-      ...collectionKey(col.kind, user, name),
-      kind: { S: col.kind },
-      owner: { S: user },
-      name: { S: name },
-      viewOf: viewOfAttr({ owner: col.owner, name: col.name, id: col.id }),
-      props: { M: {} },
-      created: { S: now },
-    },
-    absent,
-  );
-  tx.delete("invite", inviteKey(col.kind, user, col.id));
-  await recordHomeChange(store, tx, { kind: col.kind, owner: user, name }, { op: "put", name }, now, "view-");
-}
-
-/** Parts removing the sharee's view `name` of `col` (if it is still there) and logging that in their home. */
-async function dropView(
-  store: Store,
-  tx: WriteTx,
-  col: CollectionRecord,
-  user: string,
-  name: string,
-  now: string,
-): Promise<void> {
-  tx.delete(
-    "view",
-    collectionKey(col.kind, user, name),
-    anyOf(absent, pathEquals(["viewOf", "id"], { S: col.id })),
-  );
-  await recordHomeChange(
-    store,
-    tx,
-    { kind: col.kind, owner: user, name },
-    { op: "delete", name },
-    now,
-    "view-",
-  );
+  const key = collectionKey(col.kind, user, name);
+  if (op === "put") {
+    const viewOf = viewOfAttr({ owner: col.owner, name: col.name, id: col.id });
+    const item = { ...key, kind: { S: col.kind }, owner: { S: user }, name: { S: name }, viewOf };
+    tx.put("view", { ...item, props: { M: {} }, created: { S: now } }, absent);
+    tx.delete("invite", inviteKey(col.kind, user, col.id));
+  } else {
+    tx.delete("view", key, anyOf(absent, pathEquals(["viewOf", "id"], { S: col.id })));
+  }
+  await recordHomeChange(store, tx, { kind: col.kind, owner: user, name }, { op, name }, now, "view-");
 }
 
 /** The owner's collection as it is now, or NotFound. */
@@ -162,7 +137,7 @@ export async function grantShare(
     } else if (options.autoAccept) {
       const view = await freeViewName(store, col, user);
       grant = { access, status: "accepted", view, since: now };
-      await addView(store, tx, col, user, view, now);
+      await viewParts(store, tx, "put", col, user, view, now);
     } else {
       grant = { access, status: "pending", since: now };
       tx.put("invite", {
@@ -197,7 +172,7 @@ export async function revokeShare(store: Store, first: CollectionRecord, user: s
     const now = new Date().toISOString();
     const tx = new WriteTx(store);
     setGrant(tx, col, user, undefined);
-    if (held.view) await dropView(store, tx, col, user, held.view, now);
+    if (held.view) await viewParts(store, tx, "delete", col, user, held.view, now);
     else tx.delete("invite", inviteKey(col.kind, user, col.id));
     const failed = await tx.commit();
     if (!failed) return true;
@@ -227,10 +202,10 @@ export async function answerInvitation(
     let view: string | undefined;
     if (accept) {
       view = await freeViewName(store, col, user);
-      await addView(store, tx, col, user, view, now);
+      await viewParts(store, tx, "put", col, user, view, now);
       setGrant(tx, col, user, { ...held, status: "accepted", view });
     } else {
-      if (held.view) await dropView(store, tx, col, user, held.view, now);
+      if (held.view) await viewParts(store, tx, "delete", col, user, held.view, now);
       tx.delete("invite", inviteKey(col.kind, user, col.id));
       setGrant(tx, col, user, { access: held.access, status: "declined", since: held.since });
     }

@@ -7,27 +7,13 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
+import { event } from "../helpers/ical.js";
 import { startTestServer, PASSWORDS, type TestServer } from "../helpers/server.js";
 import { XML_HEADERS } from "../helpers/xml.js";
 import { clientMissing, findWorking, run } from "./clients/run.js";
 
 const SCRIPT = fileURLToPath(new URL("./clients/python_caldav_sharee.py", import.meta.url));
 const python = await findWorking(["/usr/bin/python3", "python3"], ["-c", "import caldav"]);
-
-const event = (uid: string, summary: string) =>
-  [
-    "BEGIN:VCALENDAR",
-    "VERSION:2.0",
-    "PRODID:-//test//EN",
-    "BEGIN:VEVENT",
-    `UID:${uid}`,
-    "DTSTAMP:20300101T000000Z",
-    "DTSTART:20300105T100000Z",
-    `SUMMARY:${summary}`,
-    "END:VEVENT",
-    "END:VCALENDAR",
-    "",
-  ].join("\r\n");
 
 if (!python) {
   clientMissing("python3-caldav", "apt-get install -y --no-install-recommends python3-caldav");
