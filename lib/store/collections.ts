@@ -46,10 +46,18 @@ import {
   lacks,
   pathEquals,
   WriteTx,
+  type Cond,
   type Guard,
   type TxFailures,
 } from "./tx.js";
-import { grantsFromAttr, isViewItem, viewOfItem, type ShareGrant, type ViewInfo } from "./views.js";
+import {
+  grantsFromAttr,
+  isViewItem,
+  viewOfAttr,
+  viewOfItem,
+  type ShareGrant,
+  type ViewInfo,
+} from "./views.js";
 
 export interface CollectionRecord {
   kind: CollectionKind;
@@ -97,7 +105,7 @@ export function collectionEtag(col: Pick<CollectionRecord, "id" | "seq"> & { tre
   return col.tree ? `"${col.id}-${col.seq}-${col.tree}"` : `"${col.id}-${col.seq}"`;
 }
 
-const strMap = (m: Record<string, string>): AttributeValue => ({
+export const strMap = (m: Record<string, string>): AttributeValue => ({
   M: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, { S: v }])),
 });
 const fromStrMap = (a: AttributeValue | undefined): Record<string, string> =>
@@ -122,6 +130,10 @@ export function collectionFromItem(item: Item): CollectionRecord {
     ...(item.shareSeq?.N ? { shareSeq: Number(item.shareSeq.N) } : {}),
   };
 }
+
+/** The owner's grants as read: `shareSeq` unchanged (a change of them meanwhile fails the write). */
+export const sharesAsRead = (col: CollectionRecord): Cond =>
+  col.shareSeq === undefined ? lacks("shareSeq") : equals("shareSeq", { N: String(col.shareSeq) });
 
 /** Whether the collection is shared with anyone (a grant pending or accepted). */
 export const isShared = (col: CollectionRecord) =>
@@ -329,6 +341,13 @@ export async function getOwnCollection(
   return item && !isViewItem(item) ? collectionFromItem(item) : undefined;
 }
 
+/** The query of every name a home holds (its collections' and its views' items). */
+const homeNames = (kind: CollectionKind, owner: string) => ({
+  KeyConditionExpression: "pk = :p AND begins_with(sk, :c)",
+  ExpressionAttributeValues: { ":p": { S: homePk(kind, owner) }, ":c": { S: "C#" } },
+  ConsistentRead: true,
+});
+
 /**
  * The collections of a home: the user's own; with `views`, also those shared with them, as their
  * views show them (a view that no longer stands for anything is left out).
@@ -339,15 +358,7 @@ export async function listCollections(
   owner: string,
   options: { views?: boolean } = {},
 ): Promise<CollectionRecord[]> {
-  const items = await queryAll(
-    store,
-    {
-      KeyConditionExpression: "pk = :p AND begins_with(sk, :c)",
-      ExpressionAttributeValues: { ":p": { S: homePk(kind, owner) }, ":c": { S: "C#" } },
-      ConsistentRead: true,
-    },
-    (i) => i,
-  );
+  const items = await queryAll(store, homeNames(kind, owner), (i) => i);
   const own = items.filter((i) => !isViewItem(i)).map(collectionFromItem);
   if (!options.views) return own;
   const views = await Promise.all(items.filter(isViewItem).map((i) => recordOf(store, i)));
@@ -356,15 +367,8 @@ export async function listCollections(
 
 /** Every name a home holds, its own collections' and its views' (a new view's name must be free). */
 export async function namesInHome(store: Store, kind: CollectionKind, owner: string): Promise<Set<string>> {
-  const names = await queryAll(
-    store,
-    {
-      KeyConditionExpression: "pk = :p AND begins_with(sk, :c)",
-      ExpressionAttributeValues: { ":p": { S: homePk(kind, owner) }, ":c": { S: "C#" } },
-      ConsistentRead: true,
-      ProjectionExpression: "sk",
-    },
-    (i) => i.sk.S!.slice(2),
+  const names = await queryAll(store, { ...homeNames(kind, owner), ProjectionExpression: "sk" }, (i) =>
+    i.sk.S!.slice(2),
   );
   return new Set(names);
 }
@@ -766,7 +770,7 @@ export async function deleteCollection(
         ...(options.unchanged ? [equals("seq", { N: String(col.seq) })] : []),
         ...(nests(col.kind) ? [treeIs(col.tree)] : []),
         // The grants as read: one added meanwhile fails the round, which then removes its view too.
-        col.shareSeq === undefined ? lacks("shareSeq") : equals("shareSeq", { N: String(col.shareSeq) }),
+        sharesAsRead(col),
       ),
     );
     markForPurge(tx, "purge", col.id, col.owner);
@@ -804,6 +808,35 @@ export async function deleteCollection(
 }
 
 /**
+ * Parts adding the sharee's view `name` of `col` (its name must be free; their invitation goes) or
+ * removing it (if it is still that view), each logged in the sharee's home; `prefix` names the
+ * parts apart when one transaction changes several views.
+ */
+export async function viewParts(
+  store: Store,
+  tx: WriteTx,
+  op: "put" | "delete",
+  col: CollectionRecord,
+  user: string,
+  name: string,
+  now: string,
+  prefix = "",
+): Promise<void> {
+  const key = collectionKey(col.kind, user, name);
+  if (op === "put") {
+    const viewOf = viewOfAttr({ owner: col.owner, name: col.name, id: col.id });
+    const item = { ...key, kind: { S: col.kind }, owner: { S: user }, name: { S: name }, viewOf };
+    tx.put(`${prefix}view`, { ...item, props: { M: {} }, created: { S: now } }, absent);
+    tx.delete(`${prefix}invite`, inviteKey(col.kind, user, col.id));
+  } else {
+    // A view of another collection never stands under this name while the grant names it; absent is fine.
+    tx.delete(`${prefix}view`, key, anyOf(absent, pathEquals(["viewOf", "id"], { S: col.id })));
+  }
+  const home = { kind: col.kind, owner: user, name };
+  await recordHomeChange(store, tx, home, { op, name }, now, `${prefix}view-`);
+}
+
+/**
  * Parts removing every view of a collection that goes (and its pending invitations), each view's
  * removal logged in its sharee's home: deleting the owner's collection removes it for everyone.
  */
@@ -811,15 +844,7 @@ async function removeViews(store: Store, tx: WriteTx, col: CollectionRecord, now
   let i = 0;
   for (const [user, grant] of Object.entries(col.shares ?? {})) {
     i++;
-    if (grant.status === "pending") tx.delete(`invite:${i}`, inviteKey(col.kind, user, col.id));
-    if (!grant.view) continue;
-    const view = { kind: col.kind, owner: user, name: grant.view };
-    // A view of another collection never stands under this name while the grant names it; absent is fine.
-    tx.delete(
-      `view:${i}`,
-      collectionKey(view.kind, view.owner, view.name),
-      anyOf(absent, pathEquals(["viewOf", "id"], { S: col.id })),
-    );
-    await recordHomeChange(store, tx, view, { op: "delete", name: view.name }, now, `view:${i}:`);
+    if (grant.status === "pending") tx.delete(`${i}:invite`, inviteKey(col.kind, user, col.id));
+    if (grant.view) await viewParts(store, tx, "delete", col, user, grant.view, now, `${i}:`);
   }
 }

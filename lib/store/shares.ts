@@ -10,15 +10,17 @@ import {
   getOwnCollection,
   listCollections,
   namesInHome,
-  recordHomeChange,
+  sharesAsRead,
+  strMap,
   throughView,
+  viewParts,
   type CollectionRecord,
 } from "./collections.js";
 import { NotFound, StoreError } from "./errors.js";
 import { collectionKey, inviteKey, type CollectionKind } from "./keys.js";
 import { queryAll, type Item } from "./query.js";
 import { RETRY, withRetries } from "./transact.js";
-import { absent, allOf, anyOf, equals, lacks, pathEquals, WriteTx } from "./tx.js";
+import { allOf, equals, pathEquals, WriteTx } from "./tx.js";
 import { grantAttr, viewOfAttr, type Access, type ShareGrant } from "./views.js";
 
 /** A share the store refuses (with itself, of a view, of a kind that is not shared, past the limit). */
@@ -42,11 +44,7 @@ export interface Invitation {
 const shareable = (kind: CollectionKind) => kind === "calendar" || kind === "addressbook";
 
 /** The owner's item as it must still be: the same collection, its grants unchanged since read. */
-const grantsAsRead = (col: CollectionRecord) =>
-  allOf(
-    equals("id", { S: col.id }),
-    col.shareSeq === undefined ? lacks("shareSeq") : equals("shareSeq", { N: String(col.shareSeq) }),
-  );
+const grantsAsRead = (col: CollectionRecord) => allOf(equals("id", { S: col.id }), sharesAsRead(col));
 
 /** Part `grant`: set (or, with `grant` undefined, remove) one sharee's grant on the owner's item. */
 function setGrant(tx: WriteTx, col: CollectionRecord, user: string, grant: ShareGrant | undefined): void {
@@ -75,31 +73,6 @@ async function freeViewName(store: Store, col: CollectionRecord, user: string): 
     const name = i === 1 ? base : `${base}-${i}`;
     if (!taken.has(name)) return name;
   }
-}
-
-/**
- * Parts adding the sharee's view `name` of `col` (its name must be free; their invitation goes) or
- * removing it (if it is still that view), each logged in the sharee's home.
- */
-async function viewParts(
-  store: Store,
-  tx: WriteTx,
-  op: "put" | "delete",
-  col: CollectionRecord,
-  user: string,
-  name: string,
-  now: string,
-): Promise<void> {
-  const key = collectionKey(col.kind, user, name);
-  if (op === "put") {
-    const viewOf = viewOfAttr({ owner: col.owner, name: col.name, id: col.id });
-    const item = { ...key, kind: { S: col.kind }, owner: { S: user }, name: { S: name }, viewOf };
-    tx.put("view", { ...item, props: { M: {} }, created: { S: now } }, absent);
-    tx.delete("invite", inviteKey(col.kind, user, col.id));
-  } else {
-    tx.delete("view", key, anyOf(absent, pathEquals(["viewOf", "id"], { S: col.id })));
-  }
-  await recordHomeChange(store, tx, { kind: col.kind, owner: user, name }, { op, name }, now, "view-");
 }
 
 /** The owner's collection as it is now, or NotFound. */
@@ -255,10 +228,7 @@ export async function updateViewProps(
   const tx = new WriteTx(store).update(
     "view",
     collectionKey(viewed.kind, view.user, view.name),
-    (e) =>
-      `SET ${e.name("props")} = ${e.value({
-        M: Object.fromEntries(Object.entries(props).map(([k, v]) => [k, { S: v }])),
-      })}`,
+    (e) => `SET ${e.name("props")} = ${e.value(strMap(props))}`,
     pathEquals(["viewOf", "id"], { S: viewed.id }),
   );
   if (await tx.commit()) throw new NotFound("the view no longer exists");
